@@ -1,0 +1,109 @@
+import { Bitfield } from './bitfield.ts';
+
+/**
+ * Chooses which chunk to ask of which peer: rarest first among the chunks a peer has and we lack,
+ * skipping chunks already in flight; once every missing chunk is in flight (endgame), a chunk
+ * may be asked of a second peer. Pure bookkeeping: the caller sends and cancels.
+ */
+export class PiecePicker {
+  readonly have: Bitfield;
+  /** How many connected peers have each chunk. */
+  readonly #availability: Uint16Array;
+  /** chunk → peers it is in flight with. */
+  readonly #inFlight = new Map<number, Set<string>>();
+  readonly #peers = new Map<string, Bitfield>();
+
+  constructor(have: Bitfield) {
+    this.have = have;
+    this.#availability = new Uint16Array(have.size);
+  }
+
+  get size(): number {
+    return this.have.size;
+  }
+
+  /** Records a peer's bitfield, replacing any earlier one. */
+  setPeer(peer: string, bits: Bitfield): void {
+    this.removePeer(peer);
+    this.#peers.set(peer, bits);
+    for (let i = 0; i < bits.size && i < this.size; i++) if (bits.get(i)) this.#availability[i]++;
+  }
+
+  peerHas(peer: string, chunk: number): boolean {
+    return this.#peers.get(peer)?.get(chunk) ?? false;
+  }
+
+  /** Forgets a peer; returns the chunks that were in flight with it (now free to ask elsewhere). */
+  removePeer(peer: string): number[] {
+    const bits = this.#peers.get(peer);
+    if (bits) for (let i = 0; i < bits.size && i < this.size; i++) if (bits.get(i)) this.#availability[i]--;
+    this.#peers.delete(peer);
+    const freed: number[] = [];
+    for (const [chunk, peers] of this.#inFlight) {
+      if (peers.delete(peer)) {
+        freed.push(chunk);
+        if (peers.size === 0) this.#inFlight.delete(chunk);
+      }
+    }
+    return freed;
+  }
+
+  availability(chunk: number): number {
+    return this.#availability[chunk] ?? 0;
+  }
+
+  inFlightWith(peer: string): number[] {
+    const out: number[] = [];
+    for (const [chunk, peers] of this.#inFlight) if (peers.has(peer)) out.push(chunk);
+    return out;
+  }
+
+  /** Peers a chunk is currently asked of. */
+  askedOf(chunk: number): string[] {
+    return [...(this.#inFlight.get(chunk) ?? [])];
+  }
+
+  /** Picks up to `max` chunks to ask of `peer`, marking them in flight. */
+  pick(peer: string, max: number): number[] {
+    const bits = this.#peers.get(peer);
+    if (!bits || max <= 0) return [];
+    const candidates: number[] = [];
+    let missingNotInFlight = 0;
+    for (let i = 0; i < this.size; i++) {
+      if (this.have.get(i)) continue;
+      if (!this.#inFlight.has(i)) missingNotInFlight++;
+      if (bits.get(i) && !this.#inFlight.has(i)) candidates.push(i);
+    }
+    const endgame = missingNotInFlight === 0;
+    if (endgame) {
+      for (let i = 0; i < this.size; i++) {
+        const asked = this.#inFlight.get(i);
+        if (!this.have.get(i) && bits.get(i) && asked && !asked.has(peer) && asked.size < 2) candidates.push(i);
+      }
+    }
+    candidates.sort((a, b) => this.#availability[a] - this.#availability[b] || a - b);
+    const chosen = candidates.slice(0, max);
+    for (const c of chosen) {
+      const set = this.#inFlight.get(c) ?? new Set<string>();
+      set.add(peer);
+      this.#inFlight.set(c, set);
+    }
+    return chosen;
+  }
+
+  /** A request ended without the chunk (reject, timeout, bad data): the chunk may be picked again. */
+  release(peer: string, chunk: number): void {
+    const set = this.#inFlight.get(chunk);
+    if (!set) return;
+    set.delete(peer);
+    if (set.size === 0) this.#inFlight.delete(chunk);
+  }
+
+  /** A chunk arrived and was verified; returns the other peers it was still asked of (to cancel). */
+  complete(chunk: number, from: string): string[] {
+    this.have.set(chunk);
+    const others = [...(this.#inFlight.get(chunk) ?? [])].filter((p) => p !== from);
+    this.#inFlight.delete(chunk);
+    return others;
+  }
+}
