@@ -1,0 +1,377 @@
+import { Bitfield } from '../core/bitfield.ts';
+import { chunkLength } from '../core/chunks.ts';
+import { ShoalError } from '../core/errors.ts';
+import type { Manifest, Sha256 } from '../core/manifest.ts';
+import { PiecePicker } from '../core/piece-picker.ts';
+import { verifyChunk } from '../core/verify.ts';
+import { RejectReason, WHOLE_FILE, type RejectReasonCode } from '../core/wire.ts';
+import {
+  INITIAL_PIPELINE,
+  MAX_CORRUPT_CHUNKS,
+  MAX_PEERS_PER_DOWNLOAD,
+  MAX_PIPELINE,
+  PEER_REFRESH_MS,
+  REQUEST_TIMEOUT_MS
+} from './constants.ts';
+import { Emitter } from './emitter.ts';
+import type { ChunkStore, Directory, RemotePeer } from './ports.ts';
+import { RateMeter } from './rate-meter.ts';
+import type { PeerSession } from './session.ts';
+
+export type DownloadState = 'starting' | 'downloading' | 'waiting' | 'paused' | 'done' | 'failed';
+
+export interface DownloadPeer {
+  peerId: string;
+  kind: string;
+  bytes: number;
+  inFlight: number;
+  corrupt: number;
+  rate: number;
+}
+
+export interface DownloadStatus {
+  id: string;
+  name: string;
+  size: number;
+  state: DownloadState;
+  /** Why the download is waiting or failed, for people. */
+  reason: string;
+  chunks: number;
+  have: number;
+  bytesDone: number;
+  rate: number;
+  etaSeconds: number | null;
+  peers: DownloadPeer[];
+}
+
+export interface DownloadEvents extends Record<string, unknown[]> {
+  progress: [status: DownloadStatus];
+  done: [];
+  failed: [reason: string];
+  /** A peer misbehaved (corrupt chunk, protocol error); `code` is stable. */
+  warning: [peerId: string, code: string, message: string];
+}
+
+/** What a download needs from the engine that owns it. */
+export interface DownloadContext {
+  store: ChunkStore;
+  directory: Directory;
+  sha256: Sha256;
+  /** Opens (or reuses) a session to a peer and tells it we want `id`. */
+  openSession(peerId: string): Promise<PeerSession>;
+  /** A verified chunk was stored: the engine tells interested peers. */
+  chunkStored(id: string, chunk: number): void;
+  /** The download finished: the engine announces us as a seeder. */
+  completed(id: string): void;
+  now?: () => number;
+}
+
+interface PeerState {
+  session: PeerSession;
+  kind: string;
+  pipeline: number;
+  corrupt: number;
+  meter: RateMeter;
+  /** chunk → time requested */
+  inFlight: Map<number, number>;
+}
+
+/**
+ * One file being fetched from a swarm: rarest-first picking, per-peer pipelining, verification
+ * before storage, timeouts, corrupt-peer dropping and an endgame. Owned by PeerEngine.
+ */
+export class Download extends Emitter<DownloadEvents> {
+  readonly id: string;
+  readonly manifest: Manifest;
+  readonly have: Bitfield;
+  state: DownloadState = 'starting';
+  reason = '';
+  readonly #ctx: DownloadContext;
+  readonly #picker: PiecePicker;
+  readonly #peers = new Map<string, PeerState>();
+  readonly #banned = new Set<string>();
+  readonly #connecting = new Set<string>();
+  readonly #meter = new RateMeter();
+  readonly #now: () => number;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #lastRefresh = 0;
+  #storing = 0;
+  #directoryPeers: RemotePeer[] = [];
+  #bytesDone: number;
+
+  constructor(id: string, manifest: Manifest, have: Bitfield, ctx: DownloadContext) {
+    super();
+    this.id = id;
+    this.manifest = manifest;
+    this.have = have;
+    this.#ctx = ctx;
+    this.#now = ctx.now ?? Date.now;
+    this.#picker = new PiecePicker(have);
+    this.#bytesDone = have.indices().reduce((sum, i) => sum + chunkLength(manifest.size, manifest.chunkSize, i), 0);
+  }
+
+  get done(): boolean {
+    return this.have.complete;
+  }
+
+  start(): void {
+    if (this.state === 'done' || this.#timer) return;
+    if (this.have.complete) return this.#finish();
+    this.#setState('starting', 'Looking for peers…');
+    this.#timer = setInterval(() => this.#tick(), 1000);
+    void this.#refreshPeers();
+  }
+
+  pause(): void {
+    if (this.state === 'done') return;
+    this.#stopTimer();
+    for (const peerId of [...this.#peers.keys()]) this.#dropPeer(peerId, false);
+    this.#setState('paused', 'Paused');
+  }
+
+  /** Stops for good (the file was deleted or the engine stopped). */
+  destroy(): void {
+    this.#stopTimer();
+    for (const peerId of [...this.#peers.keys()]) this.#dropPeer(peerId, false);
+    this.removeAll();
+  }
+
+  /** A session said which chunks it has of our file. */
+  onHave(session: PeerSession, bits: Bitfield): void {
+    if (this.state === 'paused' || this.state === 'done' || this.#banned.has(session.remoteId)) return;
+    if (bits.size !== this.have.size) {
+      this.emit('warning', session.remoteId, 'BAD_HAVE', 'Peer announced a bitfield of the wrong size.');
+      return;
+    }
+    let peer = this.#peers.get(session.remoteId);
+    if (!peer) {
+      const known = this.#directoryPeers.find((p) => p.peerId === session.remoteId);
+      peer = { session, kind: known?.kind ?? 'unknown', pipeline: INITIAL_PIPELINE, corrupt: 0, meter: new RateMeter(), inFlight: new Map() };
+      this.#peers.set(session.remoteId, peer);
+    }
+    this.#picker.setPeer(session.remoteId, bits);
+    this.#fill();
+  }
+
+  /** A session finished assembling a chunk we asked for. */
+  async onChunk(session: PeerSession, chunk: number, bytes: Uint8Array): Promise<void> {
+    const peer = this.#peers.get(session.remoteId);
+    if (!peer || !peer.inFlight.has(chunk)) return;
+    const started = peer.inFlight.get(chunk)!;
+    peer.inFlight.delete(chunk);
+    if (this.have.get(chunk)) {
+      this.#picker.release(session.remoteId, chunk);
+      return this.#fill();
+    }
+    this.#storing++;
+    try {
+      await verifyChunk(this.manifest, chunk, bytes, this.#ctx.sha256);
+    } catch (err) {
+      this.#storing--;
+      this.#picker.release(session.remoteId, chunk);
+      this.#onCorrupt(peer, chunk, err as Error);
+      return this.#fill();
+    }
+    try {
+      if (!this.have.get(chunk)) await this.#ctx.store.putChunk(this.id, chunk, bytes);
+    } catch (err) {
+      this.#storing--;
+      this.#fail(storageMessage(err));
+      return;
+    }
+    this.#storing--;
+    if (this.state === 'failed' || this.state === 'paused') return;
+    const fresh = !this.have.get(chunk);
+    const others = this.#picker.complete(chunk, session.remoteId);
+    for (const other of others) {
+      this.#peers.get(other)?.inFlight.delete(chunk);
+      this.#peers.get(other)?.session.cancel(this.id, chunk);
+    }
+    peer.meter.add(bytes.length);
+    if (fresh) {
+      this.#meter.add(bytes.length);
+      this.#bytesDone += bytes.length;
+      this.#ctx.chunkStored(this.id, chunk);
+    }
+    // Slow start: a peer that delivers gets a deeper pipeline; one that is slow keeps it short.
+    if (this.#now() - started < REQUEST_TIMEOUT_MS / 4) peer.pipeline = Math.min(MAX_PIPELINE, peer.pipeline + 1);
+    if (this.have.complete) return this.#finish();
+    this.#fill();
+    this.#emitProgress();
+  }
+
+  onReject(session: PeerSession, chunk: number, reason: RejectReasonCode): void {
+    const peer = this.#peers.get(session.remoteId);
+    if (!peer) return;
+    if (chunk === WHOLE_FILE) {
+      this.#dropPeer(session.remoteId, false);
+      return this.#fill();
+    }
+    peer.inFlight.delete(chunk);
+    this.#picker.release(session.remoteId, chunk);
+    if (reason === RejectReason.busy) peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
+    this.#fill();
+  }
+
+  onSessionClosed(session: PeerSession): void {
+    const peer = this.#peers.get(session.remoteId);
+    if (peer?.session !== session) return;
+    this.#dropPeer(session.remoteId, false);
+    this.#fill();
+  }
+
+  status(): DownloadStatus {
+    const rate = this.#meter.rate();
+    const left = this.manifest.size - this.#bytesDone;
+    return {
+      id: this.id,
+      name: this.manifest.name,
+      size: this.manifest.size,
+      state: this.state,
+      reason: this.reason,
+      chunks: this.have.size,
+      have: this.have.count,
+      bytesDone: this.#bytesDone,
+      rate,
+      etaSeconds: rate > 0 ? Math.ceil(left / rate) : null,
+      peers: [...this.#peers.entries()].map(([peerId, p]) => ({
+        peerId,
+        kind: p.kind,
+        bytes: p.meter.total,
+        inFlight: p.inFlight.size,
+        corrupt: p.corrupt,
+        rate: p.meter.rate()
+      }))
+    };
+  }
+
+  #fill(): void {
+    if (this.state === 'done' || this.state === 'paused' || this.state === 'failed') return;
+    for (const [peerId, peer] of this.#peers) {
+      const want = peer.pipeline - peer.inFlight.size;
+      if (want <= 0) continue;
+      for (const chunk of this.#picker.pick(peerId, want)) {
+        peer.inFlight.set(chunk, this.#now());
+        peer.session.request(this.id, chunk);
+      }
+    }
+    let inFlight = 0;
+    for (const p of this.#peers.values()) inFlight += p.inFlight.size;
+    if (inFlight > 0 || this.#storing > 0) this.#setState('downloading', '');
+    else if (this.#peers.size === 0) this.#setState('waiting', this.#connecting.size > 0 ? 'Connecting to peers…' : 'No peer with this file is online; waiting for one.');
+    else this.#setState('waiting', 'Connected peers have none of the missing chunks; waiting.');
+  }
+
+  #onCorrupt(peer: PeerState, chunk: number, err: Error): void {
+    peer.corrupt++;
+    const code = err instanceof ShoalError ? err.code : 'BAD_CHUNK';
+    this.emit('warning', peer.session.remoteId, code, `Chunk ${chunk} from this peer failed verification (${peer.corrupt}): ${err.message}`);
+    if (peer.corrupt >= MAX_CORRUPT_CHUNKS) {
+      this.#banned.add(peer.session.remoteId);
+      this.emit('warning', peer.session.remoteId, 'PEER_DROPPED', 'Peer sent too many corrupt chunks and was dropped.');
+      this.#dropPeer(peer.session.remoteId, true);
+    }
+  }
+
+  #dropPeer(peerId: string, closeSession: boolean): void {
+    const peer = this.#peers.get(peerId);
+    if (!peer) return;
+    for (const chunk of peer.inFlight.keys()) peer.session.cancel(this.id, chunk);
+    this.#peers.delete(peerId);
+    this.#picker.removePeer(peerId);
+    if (closeSession) peer.session.close('dropped: corrupt data');
+  }
+
+  #tick(): void {
+    const now = this.#now();
+    for (const [peerId, peer] of this.#peers) {
+      for (const [chunk, t] of peer.inFlight) {
+        if (now - t > REQUEST_TIMEOUT_MS) {
+          peer.inFlight.delete(chunk);
+          peer.session.cancel(this.id, chunk);
+          this.#picker.release(peerId, chunk);
+          peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
+          this.emit('warning', peerId, 'TIMEOUT', `Chunk ${chunk} timed out.`);
+        }
+      }
+    }
+    if (now - this.#lastRefresh >= PEER_REFRESH_MS) void this.#refreshPeers();
+    this.#fill();
+    this.#emitProgress();
+  }
+
+  async #refreshPeers(): Promise<void> {
+    this.#lastRefresh = this.#now();
+    if (this.#peers.size >= MAX_PEERS_PER_DOWNLOAD) return;
+    let found: RemotePeer[];
+    try {
+      found = await this.#ctx.directory.whoHas(this.id);
+    } catch (err) {
+      if (this.#peers.size === 0) this.#setState('waiting', `Cannot ask the tracker for peers: ${(err as Error).message}`);
+      return;
+    }
+    if (!this.#timer) return;
+    this.#directoryPeers = found;
+    const candidates = found
+      .filter((p) => p.have > 0 && !this.#peers.has(p.peerId) && !this.#banned.has(p.peerId) && !this.#connecting.has(p.peerId))
+      .sort((a, b) => Number(b.seeder) - Number(a.seeder) || b.have - a.have)
+      .slice(0, MAX_PEERS_PER_DOWNLOAD - this.#peers.size);
+    for (const p of candidates) void this.#connect(p.peerId);
+    this.#fill();
+  }
+
+  async #connect(peerId: string): Promise<void> {
+    this.#connecting.add(peerId);
+    try {
+      const session = await this.#ctx.openSession(peerId);
+      if (!this.#timer) return;
+      session.sendHave(this.id, this.have);
+    } catch (err) {
+      this.emit('warning', peerId, 'CONNECT_FAILED', `Could not connect: ${(err as Error).message}`);
+    } finally {
+      this.#connecting.delete(peerId);
+    }
+  }
+
+  #finish(): void {
+    this.#stopTimer();
+    for (const peerId of [...this.#peers.keys()]) this.#dropPeer(peerId, false);
+    this.#setState('done', '');
+    this.#ctx.completed(this.id);
+    this.#emitProgress();
+    this.emit('done');
+  }
+
+  #fail(reason: string): void {
+    this.#stopTimer();
+    for (const peerId of [...this.#peers.keys()]) this.#dropPeer(peerId, false);
+    this.#setState('failed', reason);
+    this.#emitProgress();
+    this.emit('failed', reason);
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #setState(state: DownloadState, reason: string): void {
+    if (this.state === state && this.reason === reason) return;
+    this.state = state;
+    this.reason = reason;
+    this.#emitProgress();
+  }
+
+  #emitProgress(): void {
+    this.emit('progress', this.status());
+  }
+}
+
+/** Turns a storage failure into a message for people; quota errors say so plainly. */
+export function storageMessage(err: unknown): string {
+  const e = err as { name?: string; message?: string; code?: string };
+  if (e?.name === 'QuotaExceededError' || e?.code === 'ENOSPC' || e?.code === 'QUOTA') {
+    return 'Storage is full: the browser or disk refused to store more. Free space (or delete files here) and resume; chunks already stored are kept.';
+  }
+  return `Storage failed: ${e?.message ?? String(err)}. Chunks already stored are kept.`;
+}

@@ -1,0 +1,142 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sha256 } from '../core/manifest.ts';
+import { PeerEngine } from './engine.ts';
+import { MemoryChunkStore } from './memory-store.ts';
+import { MemoryNetwork } from './memory-network.ts';
+import type { Download } from './download.ts';
+import { shareBytes } from './share-bytes.ts';
+
+const sha256: Sha256 = async (b) => new Uint8Array(createHash('sha256').update(b).digest());
+const CHUNK = 16 * 1024;
+
+let engines: PeerEngine[] = [];
+afterEach(() => {
+  for (const e of engines) e.stop();
+  engines = [];
+});
+
+function peer(net: MemoryNetwork, peerId: string, store = new MemoryChunkStore()) {
+  const engine = new PeerEngine({ peerId, store, directory: net.directory(peerId), connector: net.connector(peerId), sha256 });
+  engines.push(engine);
+  return { engine, store };
+}
+
+async function seed(net: MemoryNetwork, peerId: string, bytes: Uint8Array, store = new MemoryChunkStore()) {
+  const p = peer(net, peerId, store);
+  const file = await shareBytes(store, { name: 'data.bin', bytes, chunkSize: CHUNK }, sha256);
+  await p.engine.start();
+  return { ...p, id: file.id };
+}
+
+function finished(d: Download): Promise<void> {
+  if (d.done) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    d.on('done', () => resolve());
+    d.on('failed', (r) => reject(new Error(r)));
+  });
+}
+
+async function readAll(store: MemoryChunkStore, id: string): Promise<Buffer> {
+  const f = (await store.getFile(id))!;
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < f.have.size; i++) parts.push((await store.getChunk(id, i))!);
+  return Buffer.concat(parts);
+}
+
+describe('PeerEngine over an in-memory network', () => {
+  it('downloads a file from one seeder, verifies it and then seeds it', async () => {
+    const net = new MemoryNetwork();
+    const bytes = randomBytes(CHUNK * 5 + 123);
+    const a = await seed(net, 'seeder', bytes);
+    const b = peer(net, 'leecher');
+    await b.engine.start();
+    const d = await b.engine.download(a.id);
+    await finished(d);
+    expect((await readAll(b.store, a.id)).equals(bytes)).toBe(true);
+    expect(b.engine.file(a.id)?.have.complete).toBe(true);
+    // The finished leecher now serves a third peer on its own.
+    a.engine.stop();
+    net.remove('seeder');
+    const c = peer(net, 'third');
+    await c.engine.start();
+    await finished(await c.engine.download(a.id));
+    expect((await readAll(c.store, a.id)).equals(bytes)).toBe(true);
+  });
+
+  it('uses two seeders at once', async () => {
+    const net = new MemoryNetwork();
+    const bytes = randomBytes(CHUNK * 40);
+    const a = await seed(net, 'seed-a', bytes);
+    await seed(net, 'seed-b', bytes);
+    const c = peer(net, 'leecher');
+    await c.engine.start();
+    const d = await c.engine.download(a.id);
+    const bytesFrom = new Map<string, number>();
+    d.on('progress', (s) => s.peers.forEach((p) => bytesFrom.set(p.peerId, p.bytes)));
+    await finished(d);
+    expect((await readAll(c.store, a.id)).equals(bytes)).toBe(true);
+    expect(bytesFrom.get('seed-a')).toBeGreaterThan(0);
+    expect(bytesFrom.get('seed-b')).toBeGreaterThan(0);
+  });
+
+  it('detects a seeder serving corrupt chunks, drops it and still gets the file intact', async () => {
+    const net = new MemoryNetwork();
+    const bytes = randomBytes(CHUNK * 30);
+    const good = await seed(net, 'good', bytes);
+    const evilStore = new MemoryChunkStore();
+    await seed(net, 'evil', bytes, evilStore);
+    const realGet = evilStore.getChunk.bind(evilStore);
+    evilStore.getChunk = async (id, i) => {
+      const c = await realGet(id, i);
+      if (!c) return c;
+      const bad = new Uint8Array(c);
+      bad[0] ^= 0xff;
+      return bad;
+    };
+    const c = peer(net, 'leecher');
+    await c.engine.start();
+    const warnings: string[] = [];
+    c.engine.on('warning', (p, code) => warnings.push(`${p}:${code}`));
+    await finished(await c.engine.download(good.id));
+    expect((await readAll(c.store, good.id)).equals(bytes)).toBe(true);
+    expect(warnings).toContain('evil:CHUNK_HASH_MISMATCH');
+    expect(warnings).toContain('evil:PEER_DROPPED');
+  });
+
+  it('goes on with the remaining seeder when one vanishes mid-download', async () => {
+    const net = new MemoryNetwork();
+    const bytes = randomBytes(CHUNK * 60);
+    const a = await seed(net, 'stays', bytes);
+    const gone = await seed(net, 'leaves', bytes);
+    const c = peer(net, 'leecher');
+    await c.engine.start();
+    const d = await c.engine.download(a.id);
+    let cut = false;
+    d.on('progress', (s) => {
+      if (!cut && s.have >= 5 && s.peers.some((p) => p.peerId === 'leaves')) {
+        cut = true;
+        gone.engine.stop();
+        net.remove('leaves');
+      }
+    });
+    await finished(d);
+    expect(cut).toBe(true);
+    expect((await readAll(c.store, a.id)).equals(bytes)).toBe(true);
+  });
+
+  it('refuses a manifest that does not match the id', async () => {
+    const net = new MemoryNetwork();
+    const a = await seed(net, 'seeder', randomBytes(CHUNK * 2));
+    const other = await seed(net, 'other', randomBytes(CHUNK * 3));
+    // A lying directory answers with the manifest of another file.
+    const b = peer(net, 'leecher');
+    const lying = net.directory('leecher');
+    const realManifest = lying.manifest;
+    lying.manifest = async () => realManifest(other.id);
+    const engine = new PeerEngine({ peerId: 'leecher2', store: new MemoryChunkStore(), directory: lying, connector: net.connector('leecher2'), sha256 });
+    engines.push(engine);
+    await expect(engine.download(a.id)).rejects.toMatchObject({ code: 'MANIFEST_MISMATCH' });
+    await expect(b.engine.download('f'.repeat(64))).rejects.toThrow(/Unknown content id/);
+  });
+});
