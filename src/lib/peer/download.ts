@@ -90,6 +90,8 @@ export class Download extends Emitter<DownloadEvents> {
   readonly #picker: PiecePicker;
   readonly #peers = new Map<string, PeerState>();
   readonly #banned = new Set<string>();
+  /** Corrupt chunks per peer for this download, kept across reconnects. */
+  readonly #strikes = new Map<string, number>();
   readonly #connecting = new Set<string>();
   readonly #meter = new RateMeter();
   readonly #now: () => number;
@@ -146,7 +148,8 @@ export class Download extends Emitter<DownloadEvents> {
     let peer = this.#peers.get(session.remoteId);
     if (!peer) {
       const known = this.#directoryPeers.find((p) => p.peerId === session.remoteId);
-      peer = { session, kind: known?.kind ?? 'unknown', pipeline: INITIAL_PIPELINE, corrupt: 0, meter: new RateMeter(), inFlight: new Map() };
+      const corrupt = this.#strikes.get(session.remoteId) ?? 0;
+      peer = { session, kind: known?.kind ?? 'unknown', pipeline: INITIAL_PIPELINE, corrupt, meter: new RateMeter(), inFlight: new Map() };
       this.#peers.set(session.remoteId, peer);
     }
     this.#picker.setPeer(session.remoteId, bits);
@@ -264,6 +267,7 @@ export class Download extends Emitter<DownloadEvents> {
 
   #onCorrupt(peer: PeerState, chunk: number, err: Error): void {
     peer.corrupt++;
+    this.#strikes.set(peer.session.remoteId, peer.corrupt);
     const code = err instanceof ShoalError ? err.code : 'BAD_CHUNK';
     this.emit('warning', peer.session.remoteId, code, `Chunk ${chunk} from this peer failed verification (${peer.corrupt}): ${err.message}`);
     if (peer.corrupt >= MAX_CORRUPT_CHUNKS) {

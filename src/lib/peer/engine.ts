@@ -18,7 +18,8 @@ export interface EngineEvents extends Record<string, unknown[]> {
   /** The set of shared files changed (added, completed, removed). */
   files: [];
   download: [status: DownloadStatus];
-  warning: [peerId: string, code: string, message: string];
+  /** A peer misbehaved or a connection ended; `id` is the download concerned, if any. */
+  warning: [peerId: string, code: string, message: string, id?: string];
   sessions: [];
 }
 
@@ -165,7 +166,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     });
     this.#downloads.set(file.id, d);
     d.on('progress', (s) => this.emit('download', s));
-    d.on('warning', (peerId, code, message) => this.emit('warning', peerId, code, message));
+    d.on('warning', (peerId, code, message) => this.emit('warning', peerId, code, message, file.id));
     d.start();
     // Sessions already open to peers may have the file: ask them too.
     for (const s of this.#sessions.values()) if (s.remoteReady) s.sendHave(file.id, file.have);

@@ -1,0 +1,167 @@
+import { io, type Socket } from 'socket.io-client';
+import { Emitter } from './emitter.ts';
+import type { AnnounceEntry, Directory, RemotePeer } from './ports.ts';
+
+export interface HelloInfo {
+  peerId: string;
+  kind: 'browser' | 'node';
+  iceServers: RTCIceServerLike[];
+  heartbeatMs: number;
+  expiryMs: number;
+}
+
+export interface RTCIceServerLike {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface SearchResult {
+  id: string;
+  name: string;
+  size: number;
+  seeders: number;
+  leechers: number;
+  lastSeen: number;
+}
+
+export interface TrackerClientOptions {
+  url: string;
+  /** The secret this peer's public id derives from; persist it to keep the id. */
+  token: string;
+  kind: 'browser' | 'node';
+  /** How long to wait for an acknowledgement. */
+  ackTimeoutMs?: number;
+}
+
+export interface TrackerEvents extends Record<string, unknown[]> {
+  /** Connected (again) and greeted: re-announce now. */
+  connected: [info: HelloInfo];
+  disconnected: [reason: string];
+  signal: [from: string, data: unknown];
+}
+
+/** An error the tracker answered with, or a transport failure (code TRACKER_UNREACHABLE / TIMEOUT). */
+export class TrackerError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'TrackerError';
+    this.code = code;
+  }
+}
+
+/** The tracker's Socket.IO API (docs/TRACKER.md) as a Directory plus the signalling relay. */
+export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
+  readonly #socket: Socket;
+  readonly #ackTimeoutMs: number;
+  #info: HelloInfo | null = null;
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #closed = false;
+
+  constructor(opts: TrackerClientOptions) {
+    super();
+    this.#ackTimeoutMs = opts.ackTimeoutMs ?? 15_000;
+    this.#socket = io(opts.url, {
+      auth: { token: opts.token, kind: opts.kind },
+      transports: ['websocket'],
+      reconnectionDelayMax: 5000
+    });
+    this.#socket.on('connect', () => void this.#greet());
+    this.#socket.on('disconnect', (reason) => {
+      this.#stopHeartbeat();
+      this.emit('disconnected', String(reason));
+    });
+    this.#socket.on('connect_error', (err) => this.emit('disconnected', err.message));
+    this.#socket.on('signal', (msg: unknown) => {
+      const m = msg as { from?: unknown; data?: unknown } | null;
+      if (m && typeof m.from === 'string') this.emit('signal', m.from, m.data);
+    });
+  }
+
+  get info(): HelloInfo | null {
+    return this.#info;
+  }
+
+  get connected(): boolean {
+    return this.#socket.connected && this.#info !== null;
+  }
+
+  /** Resolves with the greeting once connected (at once if already). */
+  ready(): Promise<HelloInfo> {
+    if (this.connected) return Promise.resolve(this.#info!);
+    return new Promise((resolve) => {
+      const off = this.on('connected', (info) => {
+        off();
+        resolve(info);
+      });
+    });
+  }
+
+  async announce(files: AnnounceEntry[]): Promise<void> {
+    for (let i = 0; i < files.length; i += 500) await this.request('announce', { files: files.slice(i, i + 500) });
+  }
+
+  async unannounce(ids: string[]): Promise<void> {
+    await this.request('unannounce', { ids });
+  }
+
+  async whoHas(id: string): Promise<RemotePeer[]> {
+    const res = await this.request<{ peers: RemotePeer[] }>('whohas', { id });
+    return res.peers;
+  }
+
+  async manifest(id: string): Promise<unknown> {
+    const res = await this.request<{ manifest: unknown }>('manifest', { id });
+    return res.manifest;
+  }
+
+  async search(q: string, limit = 20, offset = 0): Promise<{ total: number; results: SearchResult[] }> {
+    return this.request('search', { q, limit, offset });
+  }
+
+  async signal(to: string, data: unknown): Promise<void> {
+    await this.request('signal', { to, data });
+  }
+
+  /** Sends one event and resolves with its acknowledgement, or throws TrackerError. */
+  async request<T = Record<string, unknown>>(event: string, payload: unknown): Promise<T> {
+    if (this.#closed) throw new TrackerError('CLOSED', 'The tracker connection is closed.');
+    if (!this.#socket.connected) throw new TrackerError('TRACKER_UNREACHABLE', 'Not connected to the tracker.');
+    let res: { ok: boolean; code?: string; message?: string } & Record<string, unknown>;
+    try {
+      res = await this.#socket.timeout(this.#ackTimeoutMs).emitWithAck(event, payload);
+    } catch {
+      throw new TrackerError('TIMEOUT', `The tracker did not answer ${event} in time.`);
+    }
+    if (!res || typeof res !== 'object') throw new TrackerError('BAD_RESPONSE', `Malformed answer to ${event}.`);
+    if (!res.ok) throw new TrackerError(res.code ?? 'ERROR', res.message ?? `${event} failed.`);
+    return res as T;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopHeartbeat();
+    this.#socket.disconnect();
+    this.removeAll();
+  }
+
+  async #greet(): Promise<void> {
+    try {
+      const info = await this.request<HelloInfo>('hello', {});
+      if (this.#closed) return;
+      this.#info = info;
+      this.#stopHeartbeat();
+      this.#heartbeat = setInterval(() => void this.request('heartbeat', {}).catch(() => undefined), info.heartbeatMs);
+      this.emit('connected', info);
+    } catch (err) {
+      this.emit('disconnected', (err as Error).message);
+    }
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+  }
+}

@@ -1,0 +1,165 @@
+import type { DownloadStatus } from '$lib/peer/download.ts';
+import type { BrowserPeer } from '$lib/peer/browser-peer.ts';
+import type { StoredFile, Visibility } from '$lib/peer/ports.ts';
+
+export interface FileView {
+  id: string;
+  name: string;
+  size: number;
+  mimeType: string;
+  role: 'seed' | 'download';
+  visibility: Visibility;
+  have: number;
+  chunks: number;
+  complete: boolean;
+}
+
+export interface HashingJob {
+  key: number;
+  name: string;
+  size: number;
+  bytes: number;
+  error: string;
+}
+
+/** Peer problems worth showing on a download page. */
+const SHOWN_PROBLEMS = new Set(['CHUNK_HASH_MISMATCH', 'BAD_CHUNK', 'PEER_DROPPED', 'TIMEOUT', 'CONNECT_FAILED', 'BAD_HAVE']);
+
+function view(f: StoredFile): FileView {
+  return {
+    id: f.id,
+    name: f.manifest.name,
+    size: f.manifest.size,
+    mimeType: f.manifest.mimeType,
+    role: f.role,
+    visibility: f.visibility,
+    have: f.have.count,
+    chunks: f.have.size,
+    complete: f.have.complete
+  };
+}
+
+/** This tab's peer as reactive state for the pages (Svelte 5 runes). */
+class PeerState {
+  status = $state<'starting' | 'online' | 'offline' | 'failed'>('starting');
+  error = $state('');
+  peerId = $state('');
+  sessions = $state(0);
+  files = $state<FileView[]>([]);
+  downloads = $state<Record<string, DownloadStatus>>({});
+  hashing = $state<HashingJob[]>([]);
+  /** Problems with peers per download (corrupt chunks, drops, timeouts), newest last. */
+  problems = $state<Record<string, { peerId: string; code: string; message: string }[]>>({});
+  storage = $state<{ usage: number; quota: number; persisted: boolean } | null>(null);
+  peer: BrowserPeer | null = null;
+  #starting: Promise<BrowserPeer> | null = null;
+  #jobKey = 0;
+
+  /** Starts the peer once; pages await it before using `peer`. */
+  start(): Promise<BrowserPeer> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<BrowserPeer> {
+    try {
+      const { startBrowserPeer } = await import('$lib/peer/browser-peer.ts');
+      const peer = await startBrowserPeer(location.origin);
+      this.peer = peer;
+      this.peerId = peer.engine.peerId;
+      this.status = peer.tracker.connected ? 'online' : 'offline';
+      peer.tracker.on('connected', () => (this.status = 'online'));
+      peer.tracker.on('disconnected', () => (this.status = 'offline'));
+      peer.engine.on('files', () => this.#refreshFiles());
+      peer.engine.on('sessions', () => (this.sessions = peer.engine.sessionCount()));
+      peer.engine.on('warning', (peerId, code, message, id) => {
+        if (!id || !SHOWN_PROBLEMS.has(code)) return;
+        const list = (this.problems[id] ??= []);
+        list.push({ peerId, code, message });
+        if (list.length > 50) list.splice(0, list.length - 50);
+      });
+      peer.engine.on('download', (s) => {
+        this.downloads[s.id] = s;
+        const f = this.files.find((x) => x.id === s.id);
+        if (f) {
+          f.have = s.have;
+          f.complete = s.have === s.chunks;
+        }
+      });
+      this.#refreshFiles();
+      void this.#checkStorage();
+      return peer;
+    } catch (err) {
+      this.status = 'failed';
+      this.error = startError(err);
+      throw err;
+    }
+  }
+
+  async share(files: File[], visibility: Visibility): Promise<void> {
+    const peer = await this.start();
+    await this.#askPersistence();
+    for (const file of files) {
+      const job: HashingJob = { key: ++this.#jobKey, name: file.name, size: file.size, bytes: 0, error: '' };
+      this.hashing.push(job);
+      const live = this.hashing[this.hashing.length - 1];
+      try {
+        await peer.share(file, visibility, (bytes) => (live.bytes = bytes));
+        this.hashing = this.hashing.filter((j) => j.key !== job.key);
+      } catch (err) {
+        live.error = storageError(err);
+      }
+    }
+    void this.#checkStorage();
+  }
+
+  dismissJob(key: number): void {
+    this.hashing = this.hashing.filter((j) => j.key !== key);
+  }
+
+  async remove(id: string): Promise<void> {
+    const peer = await this.start();
+    await peer.engine.remove(id);
+    delete this.downloads[id];
+    void this.#checkStorage();
+  }
+
+  #refreshFiles(): void {
+    if (this.peer) this.files = this.peer.engine.files().map(view);
+  }
+
+  async #askPersistence(): Promise<void> {
+    try {
+      if (navigator.storage?.persist && !(await navigator.storage.persisted())) await navigator.storage.persist();
+    } catch {
+      // Not granted: the browser may evict under pressure; the storage line says so.
+    }
+  }
+
+  async #checkStorage(): Promise<void> {
+    try {
+      const est = await navigator.storage.estimate();
+      this.storage = { usage: est.usage ?? 0, quota: est.quota ?? 0, persisted: await navigator.storage.persisted() };
+    } catch {
+      this.storage = null;
+    }
+  }
+}
+
+function startError(err: unknown): string {
+  const e = err as Error;
+  if (e?.name === 'InvalidStateError' || /indexeddb/i.test(e?.message ?? '')) {
+    return `This browser refused storage (IndexedDB): ${e.message}. Private windows and some settings block it; Shoal needs it to hold files.`;
+  }
+  return `Could not start the peer: ${e?.message ?? String(err)}`;
+}
+
+export function storageError(err: unknown): string {
+  const e = err as Error;
+  if (e?.name === 'QuotaExceededError') {
+    return 'Storage is full: the browser refused to store more. Free space or remove files from Shoal, then try again.';
+  }
+  return e?.message ?? String(err);
+}
+
+export const shoal = new PeerState();

@@ -1,0 +1,150 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectPageErrors, launchChromium, type PageErrorCollector } from '../helpers/chromium.ts';
+import { openPeer, shareFile, startTestApp, type TestApp } from '../helpers/app.ts';
+
+const SIZE = 9 * 1024 * 1024 + 12345; // over 8 MiB and not a whole number of chunks
+
+let app: TestApp;
+let browser: Browser;
+let dir: string;
+let original: Buffer;
+let filePath: string;
+const contexts: BrowserContext[] = [];
+const collectors: PageErrorCollector[] = [];
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function newPeer(): Promise<Page> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  contexts.push(context);
+  const page = await context.newPage();
+  collectors.push(collectPageErrors(page, { ignore: [/favicon/] }));
+  await openPeer(page, app.url);
+  return page;
+}
+
+/** Waits for the download page to say complete, clicks Save and returns the saved bytes. */
+async function saveFromDownloadPage(page: Page): Promise<{ bytes: Buffer; name: string }> {
+  await page.getByTestId('download-state').filter({ hasText: 'Complete' }).waitFor({ timeout: 120_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
+  const path = await download.path();
+  return { bytes: await readFile(path), name: download.suggestedFilename() };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shoal-e2e-files-'));
+  original = randomBytes(SIZE);
+  filePath = join(dir, 'holiday photos.bin');
+  await writeFile(filePath, original);
+  app = await startTestApp();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await app?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('browser tab to browser tab', () => {
+  let seeder: Page;
+  let shared: { id: string; link: string };
+
+  it('shares a file: hashed in a worker, stored, announced, with id and share link', async () => {
+    seeder = await newPeer();
+    shared = await shareFile(seeder, filePath, 'holiday photos.bin');
+    expect(shared.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(shared.link).toBe(`${app.url}/d/${shared.id}`);
+    // The tracker knows the file and its seeder.
+    const res = await fetch(`${app.url}/api/files/${shared.id}`);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.file?.name ?? body.name).toBe('holiday photos.bin');
+  });
+
+  it('downloads through the share link, verifies, and saves the same bytes under the same name', async () => {
+    const leecher = await newPeer();
+    await leecher.goto(shared.link);
+    const saved = await saveFromDownloadPage(leecher);
+    expect(saved.name).toBe('holiday photos.bin');
+    expect(saved.bytes.length).toBe(SIZE);
+    expect(sha(saved.bytes)).toBe(sha(original));
+  });
+
+  it('downloads through an id pasted on the home page, from two seeders at once', async () => {
+    const leecher = await newPeer();
+    await leecher.getByTestId('download-input').fill(`  ${shared.id.toUpperCase()}  `);
+    await leecher.getByTestId('download-go').click();
+    await leecher.waitForURL(`**/d/${shared.id}`);
+    const saved = await saveFromDownloadPage(leecher);
+    expect(sha(saved.bytes)).toBe(sha(original));
+    // The whoHas list now has the original seeder and the first leecher, which seeds at once.
+    const res = await (await fetch(`${app.url}/api/files/${shared.id}`)).json();
+    expect(res.seeders ?? res.file?.seeders).toBeGreaterThanOrEqual(2);
+  });
+
+  it('shows a clear error for a malformed id and for an unknown id, and the page keeps working', async () => {
+    const page = await newPeer();
+    await page.getByTestId('download-input').fill('not-an-id');
+    await page.getByTestId('download-go').click();
+    await expect(page.getByTestId('download-input-error').textContent()).resolves.toMatch(/64 hex/);
+    await page.goto(`${app.url}/d/${'ab'.repeat(32)}`);
+    await expect(page.getByTestId('download-error').filter({ hasText: 'No file with this id' }).textContent()).resolves.toBeTruthy();
+    await page.goto(`${app.url}/d/xyz`);
+    await expect(page.getByTestId('download-error').textContent()).resolves.toMatch(/Not a content id/);
+  });
+
+  it('survives a seeder serving corrupt chunks: detected, dropped, file intact from the honest seeder', async () => {
+    const small = randomBytes(5 * 1024 * 1024 + 7);
+    const smallPath = join(dir, 'report.pdf');
+    await writeFile(smallPath, small);
+    const honest = await newPeer();
+    const liar = await newPeer();
+    const { id } = await shareFile(honest, smallPath, 'report.pdf');
+    await shareFile(liar, smallPath, 'report.pdf');
+    // The liar's stored chunks are overwritten with garbage of the same length under the same keys.
+    await liar.evaluate(async () => {
+      const db: IDBDatabase = await new Promise((res, rej) => {
+        const r = indexedDB.open('shoal');
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const keys: IDBValidKey[] = await new Promise((res) => {
+        const r = db.transaction('chunks').objectStore('chunks').getAllKeys();
+        r.onsuccess = () => res(r.result);
+      });
+      const sizes: number[] = await Promise.all(
+        keys.map((k) => new Promise<number>((res) => {
+          const r = db.transaction('chunks').objectStore('chunks').get(k);
+          r.onsuccess = () => res((r.result as Blob).size);
+        }))
+      );
+      const garbage = (n: number) => {
+        const b = new Uint8Array(n);
+        for (let i = 0; i < n; i += 65536) crypto.getRandomValues(b.subarray(i, Math.min(n, i + 65536)));
+        return new Blob([b]);
+      };
+      const tx = db.transaction('chunks', 'readwrite');
+      keys.forEach((k, i) => tx.objectStore('chunks').put(garbage(sizes[i]), k));
+      await new Promise((res) => (tx.oncomplete = res));
+      db.close();
+    });
+    const leecher = await newPeer();
+    await leecher.goto(`${app.url}/d/${id}`);
+    const saved = await saveFromDownloadPage(leecher);
+    expect(sha(saved.bytes)).toBe(sha(small));
+    const problems = await leecher.getByTestId('peer-problems').textContent();
+    expect(problems).toContain('CHUNK_HASH_MISMATCH');
+    expect(problems).toContain('PEER_DROPPED');
+  });
+
+  it('logged no page errors', () => {
+    for (const c of collectors) c.assertNone();
+  });
+});
