@@ -1,0 +1,211 @@
+/**
+ * The Socket.IO side of the tracker: checks the handshake, then turns every incoming event into
+ * a validated request for Tracker and its result into an ack (docs/TRACKER.md). Never throws at
+ * a client: garbage gets an error ack, a count in the stats, and in the end a disconnect.
+ */
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { Logger } from '../src/lib/log.ts';
+import { ABUSE_THRESHOLD, ABUSE_WINDOW_MS, MAX_ERROR_MESSAGE, RATE_LIMITS } from '../src/lib/tracker/constants.ts';
+import { TrackerError, type TrackerErrorCode } from '../src/lib/tracker/errors.ts';
+import { AbuseMeter, TokenBucket } from '../src/lib/tracker/rate-limit.ts';
+import {
+  announceSchema,
+  authSchema,
+  describeIssues,
+  heartbeatSchema,
+  helloSchema,
+  manifestSchema,
+  searchSchema,
+  signalSchema,
+  unannounceSchema,
+  whohasSchema,
+  type PeerKind
+} from '../src/lib/tracker/schemas.ts';
+import type { Tracker } from '../src/lib/tracker/tracker.ts';
+import { derivePeerId } from './node-crypto.ts';
+
+type BucketName = keyof typeof RATE_LIMITS;
+type AckFn = (response: unknown) => void;
+
+interface Connection {
+  readonly peerId: string;
+  readonly socket: Socket;
+  readonly buckets: Record<BucketName, TokenBucket>;
+  readonly abuse: AbuseMeter;
+}
+
+interface Route<S extends z.ZodType> {
+  bucket: BucketName;
+  schema: S;
+  run(conn: Connection, req: z.output<S>): object | Promise<object>;
+}
+
+function route<S extends z.ZodType>(bucket: BucketName, schema: S, run: Route<S>['run']): Route<S> {
+  return { bucket, schema, run };
+}
+
+/** Codes that count towards disconnecting a misbehaving connection. */
+const STRIKE_CODES = new Set<TrackerErrorCode>(['BAD_REQUEST', 'RATE_LIMITED', 'FORBIDDEN']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+export interface SocketApi {
+  /** Disconnects the socket of a peer (expired), without waiting. */
+  drop(peerId: string): void;
+  /** Disconnects every socket. Idempotent. */
+  close(): void;
+}
+
+export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logger; now?: () => number }): SocketApi {
+  const { log } = deps;
+  const now = deps.now ?? Date.now;
+  const stats = tracker.stats;
+  const sockets = new Map<string, Socket>();
+  let closed = false;
+
+  const routes = {
+    hello: route('other', helloSchema, (c) => tracker.hello(c.peerId)),
+    heartbeat: route('other', heartbeatSchema, () => ({})),
+    announce: route('announce', announceSchema, (c, req) => tracker.announce(c.peerId, req)),
+    unannounce: route('other', unannounceSchema, (c, req) => tracker.unannounce(c.peerId, req)),
+    whohas: route('other', whohasSchema, (c, req) => tracker.whohas(c.peerId, req.id)),
+    manifest: route('other', manifestSchema, (_c, req) => tracker.manifest(req.id)),
+    search: route('search', searchSchema, (_c, req) => tracker.search(req)),
+    signal: route('signal', signalSchema, (c, req) => {
+      tracker.authorizeSignal(c.peerId, req.to);
+      const target = sockets.get(req.to);
+      if (!target) throw new TrackerError('PEER_GONE', 'The target peer is not connected.');
+      target.emit('signal', { from: c.peerId, data: req.data });
+      return {};
+    })
+  } satisfies Record<string, Route<z.ZodType>>;
+  type RouteName = keyof typeof routes;
+  const isRoute = (event: unknown): event is RouteName => typeof event === 'string' && Object.hasOwn(routes, event);
+
+  const strike = (conn: Connection): void => {
+    if (!conn.abuse.strike(now()) || !conn.socket.connected) return;
+    stats.connections.abusive++;
+    log.warn('disconnecting a connection that keeps sending rejected messages', { peerId: conn.peerId });
+    conn.socket.disconnect(true);
+  };
+
+  const reply = (ack: AckFn, response: object): void => {
+    try {
+      ack(response);
+    } catch (err) {
+      log.debug('ack failed', { err });
+    }
+  };
+
+  const fail = (conn: Connection, ack: AckFn, code: TrackerErrorCode, message: string): void => {
+    stats.rejected(code);
+    reply(ack, { ok: false, code, message: message.slice(0, MAX_ERROR_MESSAGE) });
+    if (STRIKE_CODES.has(code)) strike(conn);
+  };
+
+  const handle = async (conn: Connection, event: unknown, args: unknown[]): Promise<void> => {
+    tracker.touch(conn.peerId);
+    const known = isRoute(event);
+    if (known) stats.event(event);
+    else stats.unknownEvents++;
+    const last = args[args.length - 1];
+    if (typeof last !== 'function') {
+      stats.noAck++;
+      strike(conn);
+      return;
+    }
+    const ack = last as AckFn;
+    const bucket = known ? routes[event].bucket : 'other';
+    if (!conn.buckets[bucket].take(now())) return fail(conn, ack, 'RATE_LIMITED', `Too many ${bucket} messages; slow down.`);
+    if (!known) return fail(conn, ack, 'BAD_REQUEST', 'Unknown event.');
+    if (args.length !== 2 || !isPlainObject(args[0])) {
+      return fail(conn, ack, 'BAD_REQUEST', 'Expected one payload object and an ack function.');
+    }
+    const r: Route<z.ZodType> = routes[event];
+    const parsed = r.schema.safeParse(args[0]);
+    if (!parsed.success) return fail(conn, ack, 'BAD_REQUEST', describeIssues(parsed.error));
+    try {
+      const result = await r.run(conn, parsed.data);
+      reply(ack, { ok: true, ...result });
+    } catch (err) {
+      if (err instanceof TrackerError) return fail(conn, ack, err.code, err.message);
+      log.error('request failed', { event, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      fail(conn, ack, 'INTERNAL', 'The tracker failed to handle this request.');
+    }
+  };
+
+  io.use((socket, next) => {
+    const parsed = authSchema.safeParse(socket.handshake.auth);
+    if (!parsed.success) {
+      stats.connections.badAuth++;
+      next(new Error(`BAD_AUTH: ${describeIssues(parsed.error)}`));
+      return;
+    }
+    socket.data.peerId = derivePeerId(parsed.data.token);
+    socket.data.kind = parsed.data.kind;
+    next();
+  });
+
+  io.on('connection', (socket) => {
+    if (closed) {
+      socket.disconnect(true);
+      return;
+    }
+    const peerId = socket.data.peerId as string;
+    const kind = socket.data.kind as PeerKind;
+    const old = sockets.get(peerId);
+    if (old) {
+      sockets.delete(peerId);
+      stats.connections.replaced++;
+      log.debug('same peer connected again: closing the older socket', { peerId });
+      old.disconnect(true);
+    }
+    sockets.set(peerId, socket);
+    tracker.connect(peerId, kind);
+    stats.connections.total++;
+    stats.connections.current++;
+    const t = now();
+    const conn: Connection = {
+      peerId,
+      socket,
+      abuse: new AbuseMeter(ABUSE_THRESHOLD, ABUSE_WINDOW_MS, t),
+      buckets: {
+        announce: new TokenBucket(RATE_LIMITS.announce.burst, RATE_LIMITS.announce.perSecond, t),
+        search: new TokenBucket(RATE_LIMITS.search.burst, RATE_LIMITS.search.perSecond, t),
+        signal: new TokenBucket(RATE_LIMITS.signal.burst, RATE_LIMITS.signal.perSecond, t),
+        other: new TokenBucket(RATE_LIMITS.other.burst, RATE_LIMITS.other.perSecond, t)
+      }
+    };
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      handle(conn, event, args).catch((err: unknown) => log.error('handler crashed', { err: String(err) }));
+    });
+    socket.on('disconnect', (reason) => {
+      stats.connections.current--;
+      log.debug('disconnected', { peerId, reason });
+      if (sockets.get(peerId) !== socket) return;
+      sockets.delete(peerId);
+      tracker.disconnect(peerId);
+    });
+    log.debug('connected', { peerId, kind });
+  });
+
+  return {
+    drop(peerId) {
+      const socket = sockets.get(peerId);
+      if (!socket) return;
+      sockets.delete(peerId);
+      socket.disconnect(true);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const socket of [...sockets.values()]) socket.disconnect(true);
+      sockets.clear();
+    }
+  };
+}

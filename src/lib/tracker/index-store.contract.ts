@@ -1,0 +1,137 @@
+/**
+ * The compliance suite every IndexStore passes (STYLE.md §8): memory-store.spec.ts and
+ * sqlite-store.spec.ts run it. `open` gives a fresh, empty store; `reopen`, when the store
+ * persists, gives a new instance over the same data after the old one was closed.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chunkCount } from '../core/chunks.ts';
+import { createManifest, type Manifest } from '../core/manifest.ts';
+import type { IndexStore } from './index-store.ts';
+import { parseSearchQuery } from './search-query.ts';
+
+/** A manifest and a stand-in id (stores do not verify: the tracker did). */
+function sample(name: string, size = 40_000): { id: string; manifest: Manifest } {
+  const chunkSize = 16 * 1024;
+  const chunkHashes = Array.from({ length: chunkCount(size, chunkSize) }, () => randomBytes(32).toString('hex'));
+  const manifest = createManifest({ name, size, mimeType: 'text/plain', chunkSize, chunkHashes });
+  return { id: createHash('sha256').update(JSON.stringify(manifest)).digest('hex'), manifest };
+}
+
+export function indexStoreContract(
+  label: string,
+  open: () => Promise<IndexStore>,
+  reopen?: (old: IndexStore) => Promise<IndexStore>
+): void {
+  describe(`IndexStore contract: ${label}`, () => {
+    const opened: IndexStore[] = [];
+    const fresh = async () => {
+      const s = await open();
+      opened.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+
+    it('inserts new files with their manifest and reads them back', async () => {
+      const store = await fresh();
+      const a = sample('Alpha.txt');
+      expect(await store.getFile(a.id)).toBeUndefined();
+      await store.recordAnnounces([{ id: a.id, manifest: a.manifest, visibility: 'public' }], 1000);
+      expect(await store.getFile(a.id)).toEqual({
+        id: a.id,
+        name: 'Alpha.txt',
+        size: 40_000,
+        mimeType: 'text/plain',
+        chunkSize: 16_384,
+        chunks: 3,
+        visibility: 'public',
+        firstSeen: 1000,
+        lastSeen: 1000,
+        announceCount: 1
+      });
+      expect(await store.getManifest(a.id)).toEqual(a.manifest);
+      expect(await store.countFiles()).toBe(1);
+    });
+
+    it('keeps the first manifest and visibility; later announces bump last_seen and the count', async () => {
+      const store = await fresh();
+      const a = sample('first.txt');
+      await store.recordAnnounces([{ id: a.id, manifest: a.manifest, visibility: 'unlisted' }], 1000);
+      const renamed = { ...a.manifest, name: 'second.txt' };
+      await store.recordAnnounces([{ id: a.id, manifest: renamed, visibility: 'public' }], 2000);
+      await store.recordAnnounces([{ id: a.id, visibility: 'public' }], 3000);
+      expect(await store.getFile(a.id)).toMatchObject({ name: 'first.txt', visibility: 'unlisted', firstSeen: 1000, lastSeen: 3000, announceCount: 3 });
+      expect((await store.getManifest(a.id))?.name).toBe('first.txt');
+    });
+
+    it('ignores an announce without manifest for an unknown id', async () => {
+      const store = await fresh();
+      await store.recordAnnounces([{ id: 'a'.repeat(64), visibility: 'public' }], 1000);
+      expect(await store.countFiles()).toBe(0);
+    });
+
+    it('getFiles returns the known ones; touch sets last_seen', async () => {
+      const store = await fresh();
+      const a = sample('a.txt');
+      const b = sample('b.txt');
+      await store.recordAnnounces([a, b].map((f) => ({ ...f, visibility: 'public' as const })), 1000);
+      await store.touch([b.id, 'c'.repeat(64)], 5000);
+      const got = await store.getFiles([a.id, b.id, 'c'.repeat(64)]);
+      expect([...got.keys()].sort()).toEqual([a.id, b.id].sort());
+      expect(got.get(b.id)?.lastSeen).toBe(5000);
+      expect(got.get(b.id)?.announceCount).toBe(1);
+    });
+
+    it('searches public names by words, exact name and id prefix, most recent first', async () => {
+      const store = await fresh();
+      const files = [sample('Summer Holiday.zip'), sample('holiday notes.txt'), sample('Winter.zip'), sample('Hidden holiday.zip')];
+      await store.recordAnnounces(files.slice(0, 3).map((f) => ({ ...f, visibility: 'public' as const })), 1000);
+      await store.recordAnnounces([{ ...files[3], visibility: 'unlisted' }], 1000);
+      await store.touch([files[1].id], 2000);
+      const words = await store.search(parseSearchQuery('HOLIDAY'), 10);
+      expect(words.total).toBe(2);
+      expect(words.rows.map((r) => r.id)).toEqual([files[1].id, files[0].id]);
+      expect(words.rows[0]).toEqual({ id: files[1].id, name: 'holiday notes.txt', size: 40_000, lastSeen: 2000 });
+      expect((await store.search(parseSearchQuery('holiday zip'), 10)).rows.map((r) => r.id)).toEqual([files[0].id]);
+      expect((await store.search(parseSearchQuery('name="Winter.zip"'), 10)).total).toBe(1);
+      expect((await store.search(parseSearchQuery('name="winter.zip"'), 10)).total).toBe(0);
+      expect((await store.search(parseSearchQuery(files[2].id.slice(0, 10)), 10)).rows.map((r) => r.id)).toEqual([files[2].id]);
+      expect((await store.search(parseSearchQuery(files[3].id.slice(0, 10)), 10)).total).toBe(0);
+      expect((await store.search(parseSearchQuery(''), 10)).total).toBe(3);
+      const capped = await store.search(parseSearchQuery(''), 2);
+      expect(capped.total).toBe(3);
+      expect(capped.rows).toHaveLength(2);
+    });
+
+    it('treats search words literally (no wildcards)', async () => {
+      const store = await fresh();
+      const a = sample('100% done_file.txt');
+      const b = sample('100 x done-file.txt');
+      await store.recordAnnounces([a, b].map((f) => ({ ...f, visibility: 'public' as const })), 1000);
+      expect((await store.search(parseSearchQuery('100%'), 10)).rows.map((r) => r.id)).toEqual([a.id]);
+      expect((await store.search(parseSearchQuery('done_'), 10)).rows.map((r) => r.id)).toEqual([a.id]);
+    });
+
+    it('close is idempotent', async () => {
+      const store = await open();
+      await store.close();
+      await store.close();
+    });
+
+    if (reopen) {
+      it('keeps everything after close and reopen', async () => {
+        const store = await open();
+        const a = sample('persist.txt');
+        await store.recordAnnounces([{ ...a, visibility: 'unlisted' }], 1234);
+        await store.close();
+        const again = await reopen(store);
+        opened.push(again);
+        expect(await store.getFile(a.id).catch(() => 'closed')).toBe('closed');
+        expect(await again.getFile(a.id)).toMatchObject({ name: 'persist.txt', visibility: 'unlisted', lastSeen: 1234 });
+        expect(await again.getManifest(a.id)).toEqual(a.manifest);
+      });
+    }
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * The file index: every manifest the tracker has verified, with a few facts about it. Survives
+ * restarts. Implementations: SQLite (sqlite-store.ts, the default) and memory (memory-store.ts,
+ * for tests); both pass index-store.contract.ts. Async so that a shared database can serve too.
+ */
+import type { Manifest } from '../core/manifest.ts';
+import type { Visibility } from './schemas.ts';
+
+export interface StoredFile {
+  id: string;
+  name: string;
+  size: number;
+  mimeType: string;
+  chunkSize: number;
+  chunks: number;
+  visibility: Visibility;
+  firstSeen: number;
+  lastSeen: number;
+  announceCount: number;
+}
+
+export interface AnnounceRecord {
+  id: string;
+  /** Required when the id is not in the index yet, ignored otherwise (the first manifest stays). */
+  manifest?: Manifest;
+  /** Kept only when the file is new: the first announcer's choice stays. */
+  visibility: Visibility;
+}
+
+/**
+ * What a search looks for (search-query.ts builds it). A file matches when its name matches
+ * (`exactName` equals the name, or else every word is a substring of the lower-cased name; no
+ * words match every name) or when `idPrefix` starts its id. Unlisted files never match.
+ */
+export interface StoreQuery {
+  words: string[];
+  exactName?: string;
+  idPrefix?: string;
+}
+
+export interface SearchRow {
+  id: string;
+  name: string;
+  size: number;
+  lastSeen: number;
+}
+
+export interface IndexStore {
+  /** Reported by /api/health, e.g. 'sqlite'. */
+  readonly kind: string;
+  getFile(id: string): Promise<StoredFile | undefined>;
+  /** Known files among `ids`. */
+  getFiles(ids: readonly string[]): Promise<Map<string, StoredFile>>;
+  getManifest(id: string): Promise<Manifest | undefined>;
+  /** Inserts new files (with their manifest), and for every record sets last_seen and adds one announce. One transaction. */
+  recordAnnounces(records: readonly AnnounceRecord[], now: number): Promise<void>;
+  /** Sets last_seen of known files to `now`. */
+  touch(ids: readonly string[], now: number): Promise<void>;
+  /** Public matches, most recently seen first, at most `maxRows`, and how many there are in all. */
+  search(query: StoreQuery, maxRows: number): Promise<{ total: number; rows: SearchRow[] }>;
+  countFiles(): Promise<number>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}

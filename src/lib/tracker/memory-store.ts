@@ -1,0 +1,80 @@
+/** An IndexStore in memory: for tests and throwaway trackers. Forgets everything on close. */
+import type { Manifest } from '../core/manifest.ts';
+import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from './index-store.ts';
+import { matchesQuery } from './search-query.ts';
+
+export class MemoryIndexStore implements IndexStore {
+  readonly kind = 'memory';
+  #files = new Map<string, { file: StoredFile; manifest: Manifest }>();
+
+  async getFile(id: string): Promise<StoredFile | undefined> {
+    const entry = this.#files.get(id);
+    return entry ? { ...entry.file } : undefined;
+  }
+
+  async getFiles(ids: readonly string[]): Promise<Map<string, StoredFile>> {
+    const out = new Map<string, StoredFile>();
+    for (const id of ids) {
+      const entry = this.#files.get(id);
+      if (entry) out.set(id, { ...entry.file });
+    }
+    return out;
+  }
+
+  async getManifest(id: string): Promise<Manifest | undefined> {
+    const entry = this.#files.get(id);
+    return entry ? structuredClone(entry.manifest) : undefined;
+  }
+
+  async recordAnnounces(records: readonly AnnounceRecord[], now: number): Promise<void> {
+    for (const r of records) {
+      const entry = this.#files.get(r.id);
+      if (entry) {
+        entry.file.lastSeen = now;
+        entry.file.announceCount++;
+      } else if (r.manifest) {
+        const m = r.manifest;
+        this.#files.set(r.id, {
+          manifest: structuredClone(m),
+          file: {
+            id: r.id,
+            name: m.name,
+            size: m.size,
+            mimeType: m.mimeType,
+            chunkSize: m.chunkSize,
+            chunks: m.chunkHashes.length,
+            visibility: r.visibility,
+            firstSeen: now,
+            lastSeen: now,
+            announceCount: 1
+          }
+        });
+      }
+    }
+  }
+
+  async touch(ids: readonly string[], now: number): Promise<void> {
+    for (const id of ids) {
+      const entry = this.#files.get(id);
+      if (entry) entry.file.lastSeen = now;
+    }
+  }
+
+  async search(query: StoreQuery, maxRows: number): Promise<{ total: number; rows: SearchRow[] }> {
+    const matches: SearchRow[] = [];
+    for (const { file } of this.#files.values()) {
+      if (file.visibility !== 'public' || !matchesQuery(query, file)) continue;
+      matches.push({ id: file.id, name: file.name, size: file.size, lastSeen: file.lastSeen });
+    }
+    matches.sort((a, b) => b.lastSeen - a.lastSeen || (a.id < b.id ? -1 : 1));
+    return { total: matches.length, rows: matches.slice(0, maxRows) };
+  }
+
+  async countFiles(): Promise<number> {
+    return this.#files.size;
+  }
+
+  async close(): Promise<void> {
+    this.#files.clear();
+  }
+}

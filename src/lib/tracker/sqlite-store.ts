@@ -1,0 +1,194 @@
+/**
+ * The default IndexStore: one SQLite file (`<dataDir>/tracker.sqlite`) through better-sqlite3,
+ * in WAL mode. Node only: never import this from browser code.
+ */
+import Database from 'better-sqlite3';
+import type { Manifest } from '../core/manifest.ts';
+import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from './index-store.ts';
+import type { Visibility } from './schemas.ts';
+
+/** Bumped when the schema changes; migrations run from the stored `user_version`. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS files (
+  id             TEXT PRIMARY KEY,
+  name           TEXT NOT NULL,
+  name_lc        TEXT NOT NULL,
+  size           INTEGER NOT NULL,
+  mime           TEXT NOT NULL,
+  chunk_size     INTEGER NOT NULL,
+  chunks         INTEGER NOT NULL,
+  manifest       TEXT NOT NULL,
+  visibility     TEXT NOT NULL CHECK (visibility IN ('public', 'unlisted')),
+  first_seen     INTEGER NOT NULL,
+  last_seen      INTEGER NOT NULL,
+  announce_count INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX IF NOT EXISTS files_public_recent ON files (visibility, last_seen DESC);
+`;
+
+interface FileRow {
+  id: string;
+  name: string;
+  size: number;
+  mime: string;
+  chunk_size: number;
+  chunks: number;
+  visibility: Visibility;
+  first_seen: number;
+  last_seen: number;
+  announce_count: number;
+}
+
+const FILE_COLUMNS = 'id, name, size, mime, chunk_size, chunks, visibility, first_seen, last_seen, announce_count';
+
+function toStoredFile(r: FileRow): StoredFile {
+  return {
+    id: r.id,
+    name: r.name,
+    size: r.size,
+    mimeType: r.mime,
+    chunkSize: r.chunk_size,
+    chunks: r.chunks,
+    visibility: r.visibility,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    announceCount: r.announce_count
+  };
+}
+
+export class SqliteIndexStore implements IndexStore {
+  readonly kind = 'sqlite';
+  readonly path: string;
+  #db: Database.Database;
+  #closed = false;
+  #stmts;
+
+  /** Opens (creating if needed) the database at `path`; ':memory:' works too. */
+  constructor(path: string) {
+    this.path = path;
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      this.#db.close();
+      throw new Error(`${path} has schema version ${version}; this tracker knows ${SCHEMA_VERSION}. Use a newer Shoal.`);
+    }
+    this.#db.exec(SCHEMA);
+    this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    const db = this.#db;
+    this.#stmts = {
+      get: db.prepare<[string], FileRow>(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ?`),
+      manifest: db.prepare<[string], { manifest: string }>('SELECT manifest FROM files WHERE id = ?'),
+      insert: db.prepare(
+        `INSERT INTO files (id, name, name_lc, size, mime, chunk_size, chunks, manifest, visibility, first_seen, last_seen, announce_count)
+         VALUES (@id, @name, @name_lc, @size, @mime, @chunk_size, @chunks, @manifest, @visibility, @now, @now, 1)
+         ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, announce_count = announce_count + 1`
+      ),
+      bump: db.prepare('UPDATE files SET last_seen = ?, announce_count = announce_count + 1 WHERE id = ?'),
+      touch: db.prepare('UPDATE files SET last_seen = ? WHERE id = ?'),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files')
+    };
+  }
+
+  #open(): Database.Database {
+    if (this.#closed) throw new Error('The index store is closed.');
+    return this.#db;
+  }
+
+  async getFile(id: string): Promise<StoredFile | undefined> {
+    this.#open();
+    const row = this.#stmts.get.get(id);
+    return row ? toStoredFile(row) : undefined;
+  }
+
+  async getFiles(ids: readonly string[]): Promise<Map<string, StoredFile>> {
+    this.#open();
+    const out = new Map<string, StoredFile>();
+    for (const id of ids) {
+      const row = this.#stmts.get.get(id);
+      if (row) out.set(id, toStoredFile(row));
+    }
+    return out;
+  }
+
+  async getManifest(id: string): Promise<Manifest | undefined> {
+    this.#open();
+    const row = this.#stmts.manifest.get(id);
+    return row ? (JSON.parse(row.manifest) as Manifest) : undefined;
+  }
+
+  async recordAnnounces(records: readonly AnnounceRecord[], now: number): Promise<void> {
+    if (this.#closed) return;
+    const { insert, bump } = this.#stmts;
+    this.#db.transaction(() => {
+      for (const r of records) {
+        const m = r.manifest;
+        if (!m) {
+          bump.run(now, r.id);
+          continue;
+        }
+        insert.run({
+          id: r.id,
+          name: m.name,
+          name_lc: m.name.toLowerCase(),
+          size: m.size,
+          mime: m.mimeType,
+          chunk_size: m.chunkSize,
+          chunks: m.chunkHashes.length,
+          manifest: JSON.stringify(m),
+          visibility: r.visibility,
+          now
+        });
+      }
+    })();
+  }
+
+  async touch(ids: readonly string[], now: number): Promise<void> {
+    if (this.#closed || ids.length === 0) return;
+    const { touch } = this.#stmts;
+    this.#db.transaction(() => {
+      for (const id of ids) touch.run(now, id);
+    })();
+  }
+
+  async search(query: StoreQuery, maxRows: number): Promise<{ total: number; rows: SearchRow[] }> {
+    const db = this.#open();
+    const params: (string | number)[] = [];
+    let nameCond: string;
+    if (query.exactName !== undefined) {
+      nameCond = 'name = ?';
+      params.push(query.exactName);
+    } else if (query.words.length > 0) {
+      nameCond = query.words.map(() => 'instr(name_lc, ?) > 0').join(' AND ');
+      params.push(...query.words);
+    } else {
+      nameCond = '1';
+    }
+    let where = `visibility = 'public' AND ((${nameCond})`;
+    if (query.idPrefix) {
+      where += ' OR substr(id, 1, ?) = ?';
+      params.push(query.idPrefix.length, query.idPrefix);
+    }
+    where += ')';
+    const total = (db.prepare(`SELECT count(*) AS n FROM files WHERE ${where}`).get(...params) as { n: number }).n;
+    const rows = db
+      .prepare(`SELECT id, name, size, last_seen FROM files WHERE ${where} ORDER BY last_seen DESC, id LIMIT ?`)
+      .all(...params, maxRows) as { id: string; name: string; size: number; last_seen: number }[];
+    return { total, rows: rows.map((r) => ({ id: r.id, name: r.name, size: r.size, lastSeen: r.last_seen })) };
+  }
+
+  async countFiles(): Promise<number> {
+    this.#open();
+    return this.#stmts.count.get()!.n;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}

@@ -1,0 +1,57 @@
+/** Counters the tracker keeps since it started, shown by GET /api/stats. */
+import type { TrackerErrorCode } from './errors.ts';
+
+export interface StatsSnapshot {
+  startedAt: number;
+  connections: { total: number; current: number; badAuth: number; replaced: number; expired: number; abusive: number };
+  events: Record<string, number>;
+  rejected: Partial<Record<TrackerErrorCode, number>>;
+  /** Entries of announces rejected one by one (inside an ok answer), per code. */
+  rejectedFiles: Partial<Record<TrackerErrorCode, number>>;
+  noAck: number;
+  unknownEvents: number;
+  signalsRelayed: number;
+  announces: { files: number; newFiles: number };
+}
+
+export class Stats {
+  readonly startedAt: number;
+  connections = { total: 0, current: 0, badAuth: 0, replaced: 0, expired: 0, abusive: 0 };
+  #events = new Map<string, number>();
+  #rejected = new Map<TrackerErrorCode, number>();
+  #rejectedFiles = new Map<TrackerErrorCode, number>();
+  noAck = 0;
+  unknownEvents = 0;
+  signalsRelayed = 0;
+  announces = { files: 0, newFiles: 0 };
+
+  constructor(now: number) {
+    this.startedAt = now;
+  }
+
+  event(name: string): void {
+    this.#events.set(name, (this.#events.get(name) ?? 0) + 1);
+  }
+
+  rejected(code: TrackerErrorCode): void {
+    this.#rejected.set(code, (this.#rejected.get(code) ?? 0) + 1);
+  }
+
+  rejectedFile(code: TrackerErrorCode): void {
+    this.#rejectedFiles.set(code, (this.#rejectedFiles.get(code) ?? 0) + 1);
+  }
+
+  snapshot(): StatsSnapshot {
+    return {
+      startedAt: this.startedAt,
+      connections: { ...this.connections },
+      events: Object.fromEntries(this.#events),
+      rejected: Object.fromEntries(this.#rejected),
+      rejectedFiles: Object.fromEntries(this.#rejectedFiles),
+      noAck: this.noAck,
+      unknownEvents: this.unknownEvents,
+      signalsRelayed: this.signalsRelayed,
+      announces: { ...this.announces }
+    };
+  }
+}
