@@ -87,11 +87,17 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
   type RouteName = keyof typeof routes;
   const isRoute = (event: unknown): event is RouteName => typeof event === 'string' && Object.hasOwn(routes, event);
 
+  /** Tells a client why the server closes its connection (docs/TRACKER.md, `bye`), then closes it. */
+  const bye = (socket: Socket, code: 'ABUSE' | 'REPLACED' | 'EXPIRED' | 'SHUTDOWN', message: string): void => {
+    socket.emit('bye', { code, message });
+    socket.disconnect(true);
+  };
+
   const strike = (conn: Connection): void => {
     if (!conn.abuse.strike(now()) || !conn.socket.connected) return;
     stats.connections.abusive++;
     log.warn('disconnecting a connection that keeps sending rejected messages', { peerId: conn.peerId });
-    conn.socket.disconnect(true);
+    bye(conn.socket, 'ABUSE', 'Too many rejected messages.');
   };
 
   const reply = (ack: AckFn, response: object): void => {
@@ -163,7 +169,7 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
       sockets.delete(peerId);
       stats.connections.replaced++;
       log.debug('same peer connected again: closing the older socket', { peerId });
-      old.disconnect(true);
+      bye(old, 'REPLACED', 'The same peer connected again elsewhere.');
     }
     sockets.set(peerId, socket);
     tracker.connect(peerId, kind);
@@ -199,12 +205,12 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
       const socket = sockets.get(peerId);
       if (!socket) return;
       sockets.delete(peerId);
-      socket.disconnect(true);
+      bye(socket, 'EXPIRED', 'No heartbeat within the expiry time.');
     },
     close() {
       if (closed) return;
       closed = true;
-      for (const socket of [...sockets.values()]) socket.disconnect(true);
+      for (const socket of [...sockets.values()]) bye(socket, 'SHUTDOWN', 'The tracker is shutting down.');
       sockets.clear();
     }
   };

@@ -38,6 +38,8 @@ export interface TrackerEvents extends Record<string, unknown[]> {
   /** Connected (again) and greeted: re-announce now. */
   connected: [info: HelloInfo];
   disconnected: [reason: string];
+  /** The same peer (same secret) connected from elsewhere; this client stays offline. */
+  replaced: [];
   signal: [from: string, data: unknown];
 }
 
@@ -58,6 +60,9 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
   #info: HelloInfo | null = null;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   #closed = false;
+  /** Why the server last said it was closing our connection (`bye` event). */
+  #bye: string | null = null;
+  #reconnect: ReturnType<typeof setTimeout> | null = null;
 
   constructor(opts: TrackerClientOptions) {
     super();
@@ -68,9 +73,22 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
       reconnectionDelayMax: 5000
     });
     this.#socket.on('connect', () => void this.#greet());
+    this.#socket.on('bye', (m: unknown) => {
+      const code = (m as { code?: unknown } | null)?.code;
+      this.#bye = typeof code === 'string' ? code : 'UNKNOWN';
+    });
     this.#socket.on('disconnect', (reason) => {
       this.#stopHeartbeat();
-      this.emit('disconnected', String(reason));
+      this.#info = null;
+      this.emit('disconnected', this.#bye ? `${reason} (${this.#bye})` : String(reason));
+      // socket.io-client reconnects by itself except when the server closed the connection.
+      if (reason !== 'io server disconnect' || this.#closed) return;
+      if (this.#bye === 'REPLACED') {
+        this.emit('replaced');
+        return;
+      }
+      this.#bye = null;
+      this.#reconnect = setTimeout(() => this.#socket.connect(), 1000 + Math.random() * 2000);
     });
     this.#socket.on('connect_error', (err) => this.emit('disconnected', err.message));
     this.#socket.on('signal', (msg: unknown) => {
@@ -143,6 +161,7 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopHeartbeat();
+    if (this.#reconnect) clearTimeout(this.#reconnect);
     this.#socket.disconnect();
     this.removeAll();
   }

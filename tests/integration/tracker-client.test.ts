@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TrackerClient } from '../../src/lib/peer/tracker-client.ts';
+import { makeManifest, peerIdOf, randomToken, startTestTracker, waitFor, type TestTracker } from '../helpers/tracker.ts';
+
+let tracker: TestTracker | null = null;
+const clients: TrackerClient[] = [];
+const dirs: string[] = [];
+
+function client(url: string, token = randomToken()): TrackerClient {
+  const c = new TrackerClient({ url, token, kind: 'browser', ackTimeoutMs: 5000 });
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await tracker?.close();
+  tracker = null;
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+describe('TrackerClient against a real tracker', () => {
+  it('greets, announces, finds peers and the manifest, and maps errors to codes', async () => {
+    tracker = await startTestTracker();
+    const token = randomToken();
+    const a = client(tracker.url, token);
+    const b = client(tracker.url);
+    const info = await a.ready();
+    expect(info.peerId).toBe(peerIdOf(token));
+    await b.ready();
+    const { id, manifest } = await makeManifest('notes.txt');
+    await a.announce([{ id, manifest, have: manifest.chunkHashes.length }]);
+    const peers = await b.whoHas(id);
+    expect(peers).toEqual([expect.objectContaining({ peerId: info.peerId, seeder: true })]);
+    expect(await b.manifest(id)).toEqual(manifest);
+    await expect(b.manifest('0'.repeat(64))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(b.whoHas('nope')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('relays signals with the sender stamped', async () => {
+    tracker = await startTestTracker();
+    const a = client(tracker.url);
+    const b = client(tracker.url);
+    const [ia, ib] = await Promise.all([a.ready(), b.ready()]);
+    const { id, manifest } = await makeManifest('x.bin');
+    await a.announce([{ id, manifest, have: manifest.chunkHashes.length }]);
+    await b.whoHas(id);
+    const got = new Promise<[string, unknown]>((resolve) => a.on('signal', (from, data) => resolve([from, data])));
+    await b.signal(ia.peerId, { hello: 1 });
+    expect(await got).toEqual([ib.peerId, { hello: 1 }]);
+  });
+
+  it('comes back by itself after a tracker restart, re-greets and can re-announce', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'shoal-client-'));
+    dirs.push(dataDir);
+    tracker = await startTestTracker({ dataDir });
+    const { port } = tracker;
+    const a = client(tracker.url);
+    const first = await a.ready();
+    const { id, manifest } = await makeManifest('kept.bin');
+    let greetings = 0;
+    a.on('connected', () => {
+      greetings++;
+      void a.announce([{ id, manifest, have: manifest.chunkHashes.length }]);
+    });
+    await tracker.close(); // bye SHUTDOWN, then the port is free
+    tracker = await startTestTracker({ port, dataDir });
+    await waitFor(() => greetings >= 1, 15_000);
+    expect(a.info?.peerId).toBe(first.peerId);
+    const b = client(tracker.url);
+    await b.ready();
+    await waitFor(async () => (await b.whoHas(id)).length === 1, 5000);
+  });
+
+  it('stays offline when the same peer connects again elsewhere', async () => {
+    tracker = await startTestTracker();
+    const token = randomToken();
+    const a = client(tracker.url, token);
+    await a.ready();
+    let replaced = false;
+    a.on('replaced', () => (replaced = true));
+    const b = client(tracker.url, token);
+    await b.ready();
+    await waitFor(() => replaced, 5000);
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(a.connected).toBe(false);
+    expect(b.connected).toBe(true);
+  });
+});
