@@ -9,6 +9,8 @@ export class Bitfield {
     this.bytes = new Uint8Array(Math.ceil(size / 8));
     if (bytes) {
       this.bytes.set(bytes.subarray(0, this.bytes.length));
+      // Spare bits past `size` in the last byte stay zero: the wire codec refuses them (PROTOCOL.md, "have").
+      if (size % 8 !== 0 && this.bytes.length > 0) this.bytes[this.bytes.length - 1] &= 0xff00 >> (size % 8);
       for (let i = 0; i < size; i++) if (this.get(i)) this.#count++;
     }
   }

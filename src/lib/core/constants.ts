@@ -7,7 +7,7 @@ export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 /** Chunk size doubles until a file has at most this many chunks, so a manifest stays small (DESIGN.md). */
 export const TARGET_MAX_CHUNKS = 8192;
 
-/** Largest chunk size a manifest may declare: 1 GiB, reached only by files beyond 8 TiB. */
+/** Largest chunk size a manifest may declare: 1 GiB, which chunkSizeFor reaches only for files beyond 4 TiB. */
 export const MAX_CHUNK_SIZE = 1024 * 1024 * 1024;
 
 /** Smallest chunk size a manifest may declare; smaller chunks would only bloat the manifest. */
@@ -16,7 +16,10 @@ export const MIN_CHUNK_SIZE = 16 * 1024;
 /** Hard cap on chunks in one manifest, far above what chunkSizeFor produces, so a manifest's size is bounded. */
 export const MAX_CHUNKS = 65536;
 
-/** Largest file size a manifest may declare: Number.MAX_SAFE_INTEGER keeps byte offsets exact. */
+/**
+ * Largest file size a manifest may declare: Number.MAX_SAFE_INTEGER keeps byte offsets exact.
+ * In practice MAX_CHUNKS × MAX_CHUNK_SIZE (64 TiB) is the largest file a valid manifest can describe.
+ */
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
 /** Longest file name, in UTF-16 code units, that a manifest may carry (common file systems allow 255 bytes). */

@@ -51,13 +51,19 @@ export function parseContentId(input: unknown): string {
 
 /**
  * Removes what a file name must not carry across the network: path separators, control
- * characters and leading dots. The result is never empty.
+ * characters (C0, DEL and C1) and leading dots. The result is never empty.
  */
 export function cleanName(name: string): string {
   // eslint-disable-next-line no-control-regex
-  let out = name.replace(/[\u0000-\u001f\u007f]/g, '').replace(/[/\\]/g, '_').trim();
-  out = out.replace(/^\.+/, '');
-  if (out.length > MAX_NAME_LENGTH) out = out.slice(0, MAX_NAME_LENGTH);
+  let out = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').replace(/[/\\]/g, '_');
+  // Leading dots and spaces together (". .x" must not leave " .x"); trailing spaces.
+  out = out.replace(/^[\s.]+/, '').trimEnd();
+  if (out.length > MAX_NAME_LENGTH) {
+    out = out.slice(0, MAX_NAME_LENGTH);
+    // Do not leave half of a surrogate pair at the cut, nor a space.
+    if (/[\ud800-\udbff]$/.test(out)) out = out.slice(0, -1);
+    out = out.trimEnd();
+  }
   return out || 'file';
 }
 

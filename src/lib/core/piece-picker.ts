@@ -22,9 +22,13 @@ export class PiecePicker {
     return this.have.size;
   }
 
-  /** Records a peer's bitfield, replacing any earlier one. */
+  /**
+   * Records a peer's bitfield, replacing any earlier one. Requests in flight with the peer stay
+   * in flight: a later `have` does not withdraw them (only removePeer, release or complete do).
+   */
   setPeer(peer: string, bits: Bitfield): void {
-    this.removePeer(peer);
+    const old = this.#peers.get(peer);
+    if (old) for (let i = 0; i < old.size && i < this.size; i++) if (old.get(i)) this.#availability[i]--;
     this.#peers.set(peer, bits);
     for (let i = 0; i < bits.size && i < this.size; i++) if (bits.get(i)) this.#availability[i]++;
   }

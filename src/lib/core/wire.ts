@@ -41,7 +41,10 @@ export type WireMessage =
   | { type: 'reject'; id: string; chunk: number; reason: RejectReasonCode };
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the peer id, not a marker to drop (decoding stays canonical).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** A lone surrogate would be encoded as U+FFFD and come back as another string. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const REASONS = new Set<number>(Object.values(RejectReason));
 
 function idBytes(id: string): Uint8Array {
@@ -53,6 +56,11 @@ function idBytes(id: string): Uint8Array {
 function u32(n: number, what: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new WireError('WIRE_MALFORMED', `${what} must be a 32-bit unsigned integer.`);
   return n;
+}
+
+/** True if the bits of `bitfield` past `count` (the spare bits of its last byte) are all zero. */
+function spareBitsClear(bitfield: Uint8Array, count: number): boolean {
+  return count % 8 === 0 || (bitfield[bitfield.length - 1] & (0xff >> (count % 8))) === 0;
 }
 
 function withId(type: number, id: string, extra: number): { out: Uint8Array; view: DataView } {
@@ -67,6 +75,8 @@ const HEAD = 1 + HASH_BYTES;
 export function encodeMessage(m: WireMessage): Uint8Array {
   switch (m.type) {
     case 'hello': {
+      if (!Number.isInteger(m.version) || m.version < 0 || m.version > 0xff) throw new WireError('WIRE_MALFORMED', 'version must be one byte.');
+      if (LONE_SURROGATE.test(m.peerId)) throw new WireError('WIRE_MALFORMED', 'Peer id is not well-formed Unicode.');
       const pid = encoder.encode(m.peerId);
       if (pid.length === 0 || pid.length > MAX_PEER_ID_BYTES) throw new WireError('WIRE_MALFORMED', 'Bad peer id length.');
       const out = new Uint8Array(1 + 1 + 4 + 1 + pid.length);
@@ -82,6 +92,7 @@ export function encodeMessage(m: WireMessage): Uint8Array {
       if (m.count > MAX_CHUNKS) throw new WireError('WIRE_TOO_LARGE', 'Too many chunks in a have message.');
       const n = Math.ceil(m.count / 8);
       if (m.bitfield.length !== n) throw new WireError('WIRE_MALFORMED', 'Bitfield length does not fit the chunk count.');
+      if (!spareBitsClear(m.bitfield, m.count)) throw new WireError('WIRE_MALFORMED', 'Spare bits of a bitfield must be zero.');
       const { out, view } = withId(MessageType.have, m.id, 4 + n);
       view.setUint32(HEAD, u32(m.count, 'count'));
       out.set(m.bitfield, HEAD + 4);
@@ -124,9 +135,11 @@ export function decodeMessage(bytes: Uint8Array): WireMessage {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = bytes[0];
   if (type === MessageType.hello) {
-    need(bytes, 7, false, 'hello');
-    const version = bytes[1];
+    // The first two bytes of a hello (type, version) are the same in every version, so a peer of
+    // another version is told apart from a malformed one even if the rest of its hello differs.
+    const version = bytes.length >= 2 ? bytes[1] : PROTOCOL_VERSION;
     if (version !== PROTOCOL_VERSION) throw new WireError('WIRE_VERSION', `Unsupported protocol version ${version}.`);
+    need(bytes, 7, false, 'hello');
     const len = bytes[6];
     if (len === 0 || len > MAX_PEER_ID_BYTES) throw new WireError('WIRE_MALFORMED', 'Bad peer id length.');
     need(bytes, 7 + len, true, 'hello');
@@ -148,9 +161,7 @@ export function decodeMessage(bytes: Uint8Array): WireMessage {
       const len = Math.ceil(n / 8);
       need(bytes, HEAD + 4 + len, true, 'have');
       const bitfield = bytes.subarray(HEAD + 4);
-      if (n % 8 !== 0 && (bitfield[len - 1] & (0xff >> (n % 8))) !== 0) {
-        throw new WireError('WIRE_MALFORMED', 'Spare bits of a bitfield must be zero.');
-      }
+      if (!spareBitsClear(bitfield, n)) throw new WireError('WIRE_MALFORMED', 'Spare bits of a bitfield must be zero.');
       return { type: 'have', id, count: n, bitfield };
     }
     case MessageType.request:
@@ -182,30 +193,50 @@ export function frameMessage(message: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Reassembles framed messages from arbitrary stream pieces. Throws WireError on a bad length prefix. */
+/**
+ * Reassembles framed messages from arbitrary stream pieces. Throws WireError on a bad length
+ * prefix: WIRE_MALFORMED for zero, WIRE_TOO_LARGE above MAX_MESSAGE_SIZE (as soon as the prefix
+ * is complete, before the body arrives); after that it keeps throwing, as the stream is lost.
+ * Every byte is copied once, however small the pieces.
+ */
 export class FrameDecoder {
-  #buf: Uint8Array = new Uint8Array(0);
+  readonly #head = new Uint8Array(4);
+  #headFill = 0;
+  #body: Uint8Array | null = null;
+  #bodyFill = 0;
 
   /** Feeds bytes; returns every complete message they finish (copies, safe to keep). */
   push(piece: Uint8Array): Uint8Array[] {
-    const merged = new Uint8Array(this.#buf.length + piece.length);
-    merged.set(this.#buf, 0);
-    merged.set(piece, this.#buf.length);
     const out: Uint8Array[] = [];
     let o = 0;
-    while (merged.length - o >= 4) {
-      const len = new DataView(merged.buffer, o, 4).getUint32(0);
-      if (len === 0 || len > MAX_MESSAGE_SIZE) throw new WireError('WIRE_TOO_LARGE', `Frame length ${len} is out of bounds.`);
-      if (merged.length - o - 4 < len) break;
-      out.push(merged.slice(o + 4, o + 4 + len));
-      o += 4 + len;
+    while (o < piece.length) {
+      if (this.#body === null) {
+        const n = Math.min(4 - this.#headFill, piece.length - o);
+        this.#head.set(piece.subarray(o, o + n), this.#headFill);
+        this.#headFill += n;
+        o += n;
+        if (this.#headFill < 4) break;
+        const len = new DataView(this.#head.buffer).getUint32(0);
+        if (len === 0) throw new WireError('WIRE_MALFORMED', 'Frame length 0: a frame carries one message.');
+        if (len > MAX_MESSAGE_SIZE) throw new WireError('WIRE_TOO_LARGE', `Frame length ${len} exceeds ${MAX_MESSAGE_SIZE}.`);
+        this.#body = new Uint8Array(len);
+        this.#bodyFill = 0;
+      }
+      const n = Math.min(this.#body.length - this.#bodyFill, piece.length - o);
+      this.#body.set(piece.subarray(o, o + n), this.#bodyFill);
+      this.#bodyFill += n;
+      o += n;
+      if (this.#bodyFill === this.#body.length) {
+        out.push(this.#body);
+        this.#body = null;
+        this.#headFill = 0;
+      }
     }
-    this.#buf = merged.slice(o);
     return out;
   }
 
   /** Bytes held waiting for the rest of a frame. */
   get pending(): number {
-    return this.#buf.length;
+    return this.#body === null ? this.#headFill : 4 + this.#bodyFill;
   }
 }
