@@ -7,3 +7,4 @@ export * from './verify.ts';
 export * from './bitfield.ts';
 export * from './wire.ts';
 export * from './piece-picker.ts';
+export * from './reputation.ts';

@@ -48,7 +48,14 @@ export async function startBrowserPeer(origin: string): Promise<BrowserPeer> {
     iceServers: () => tracker.info?.iceServers ?? []
   });
   const info = await tracker.ready();
-  const engine = new PeerEngine({ peerId: info.peerId, store, directory: tracker, connector, sha256: webCryptoSha256 });
+  const engine = new PeerEngine({
+    peerId: info.peerId,
+    store,
+    directory: tracker,
+    connector,
+    sha256: webCryptoSha256,
+    reputationStore: store.reputationStore()
+  });
   // Every reconnect (tracker restart, network change) re-announces what this tab holds.
   tracker.on('connected', () => void engine.announceAll().catch(() => undefined));
   await engine.start();

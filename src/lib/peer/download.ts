@@ -17,6 +17,7 @@ import { Emitter } from './emitter.ts';
 import type { ChunkStore, Directory, RemotePeer } from './ports.ts';
 import { RateMeter } from './rate-meter.ts';
 import type { PeerSession } from './session.ts';
+import type { ReputationEventType } from '../core/reputation.ts';
 
 export type DownloadState = 'starting' | 'downloading' | 'waiting' | 'paused' | 'done' | 'failed';
 
@@ -27,6 +28,8 @@ export interface DownloadPeer {
   inFlight: number;
   corrupt: number;
   rate: number;
+  /** Reputation score in [-1, 1]. */
+  score: number;
 }
 
 export interface DownloadStatus {
@@ -63,6 +66,8 @@ export interface DownloadContext {
   chunkStored(id: string, chunk: number): void;
   /** The download finished: the engine announces us as a seeder. */
   completed(id: string): void;
+  /** This peer's reputation book: events go in, scores order and drop peers. */
+  reputation: { record(peerId: string, type: ReputationEventType): void; score(peerId: string): number; isBad(peerId: string): boolean };
   now?: () => number;
 }
 
@@ -140,7 +145,7 @@ export class Download extends Emitter<DownloadEvents> {
 
   /** A session said which chunks it has of our file. */
   onHave(session: PeerSession, bits: Bitfield): void {
-    if (this.state === 'paused' || this.state === 'done' || this.#banned.has(session.remoteId)) return;
+    if (this.state === 'paused' || this.state === 'done' || this.#isBanned(session.remoteId)) return;
     if (bits.size !== this.have.size) {
       this.emit('warning', session.remoteId, 'BAD_HAVE', 'Peer announced a bitfield of the wrong size.');
       return;
@@ -191,6 +196,7 @@ export class Download extends Emitter<DownloadEvents> {
       this.#peers.get(other)?.session.cancel(this.id, chunk);
     }
     peer.meter.add(bytes.length);
+    this.#ctx.reputation.record(session.remoteId, 'goodDownload');
     if (fresh) {
       this.#meter.add(bytes.length);
       this.#bytesDone += bytes.length;
@@ -212,6 +218,8 @@ export class Download extends Emitter<DownloadEvents> {
     }
     peer.inFlight.delete(chunk);
     this.#picker.release(session.remoteId, chunk);
+    // The peer said it had this chunk (or could take the request): a refusal counts against it.
+    if (reason !== RejectReason.storageError) this.#ctx.reputation.record(session.remoteId, 'refused');
     if (reason === RejectReason.busy) peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
     this.#fill();
   }
@@ -243,14 +251,16 @@ export class Download extends Emitter<DownloadEvents> {
         bytes: p.meter.total,
         inFlight: p.inFlight.size,
         corrupt: p.corrupt,
-        rate: p.meter.rate()
+        rate: p.meter.rate(),
+        score: this.#ctx.reputation.score(peerId)
       }))
     };
   }
 
   #fill(): void {
     if (this.state === 'done' || this.state === 'paused' || this.state === 'failed') return;
-    for (const [peerId, peer] of this.#peers) {
+    const ordered = [...this.#peers].sort(([a], [b]) => this.#ctx.reputation.score(b) - this.#ctx.reputation.score(a));
+    for (const [peerId, peer] of ordered) {
       const want = peer.pipeline - peer.inFlight.size;
       if (want <= 0) continue;
       for (const chunk of this.#picker.pick(peerId, want)) {
@@ -268,13 +278,19 @@ export class Download extends Emitter<DownloadEvents> {
   #onCorrupt(peer: PeerState, chunk: number, err: Error): void {
     peer.corrupt++;
     this.#strikes.set(peer.session.remoteId, peer.corrupt);
+    this.#ctx.reputation.record(peer.session.remoteId, 'corrupt');
     const code = err instanceof ShoalError ? err.code : 'BAD_CHUNK';
     this.emit('warning', peer.session.remoteId, code, `Chunk ${chunk} from this peer failed verification (${peer.corrupt}): ${err.message}`);
-    if (peer.corrupt >= MAX_CORRUPT_CHUNKS) {
+    if (peer.corrupt >= MAX_CORRUPT_CHUNKS || this.#ctx.reputation.isBad(peer.session.remoteId)) {
       this.#banned.add(peer.session.remoteId);
-      this.emit('warning', peer.session.remoteId, 'PEER_DROPPED', 'Peer sent too many corrupt chunks and was dropped.');
+      this.emit('warning', peer.session.remoteId, 'PEER_DROPPED', 'Peer sent corrupt chunks and was dropped; it will not be asked again.');
       this.#dropPeer(peer.session.remoteId, true);
     }
+  }
+
+  /** Dropped for this download, or below the reputation threshold. */
+  #isBanned(peerId: string): boolean {
+    return this.#banned.has(peerId) || this.#ctx.reputation.isBad(peerId);
   }
 
   #dropPeer(peerId: string, closeSession: boolean): void {
@@ -295,6 +311,7 @@ export class Download extends Emitter<DownloadEvents> {
           peer.session.cancel(this.id, chunk);
           this.#picker.release(peerId, chunk);
           peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
+          this.#ctx.reputation.record(peerId, 'timeout');
           this.emit('warning', peerId, 'TIMEOUT', `Chunk ${chunk} timed out.`);
         }
       }
@@ -317,8 +334,8 @@ export class Download extends Emitter<DownloadEvents> {
     if (!this.#timer) return;
     this.#directoryPeers = found;
     const candidates = found
-      .filter((p) => p.have > 0 && !this.#peers.has(p.peerId) && !this.#banned.has(p.peerId) && !this.#connecting.has(p.peerId))
-      .sort((a, b) => Number(b.seeder) - Number(a.seeder) || b.have - a.have)
+      .filter((p) => p.have > 0 && !this.#peers.has(p.peerId) && !this.#isBanned(p.peerId) && !this.#connecting.has(p.peerId))
+      .sort((a, b) => this.#ctx.reputation.score(b.peerId) - this.#ctx.reputation.score(a.peerId) || Number(b.seeder) - Number(a.seeder) || b.have - a.have)
       .slice(0, MAX_PEERS_PER_DOWNLOAD - this.#peers.size);
     for (const p of candidates) void this.#connect(p.peerId);
     this.#fill();
@@ -331,6 +348,7 @@ export class Download extends Emitter<DownloadEvents> {
       if (!this.#timer) return;
       session.sendHave(this.id, this.have);
     } catch (err) {
+      this.#ctx.reputation.record(peerId, 'timeout');
       this.emit('warning', peerId, 'CONNECT_FAILED', `Could not connect: ${(err as Error).message}`);
     } finally {
       this.#connecting.delete(peerId);

@@ -102,6 +102,37 @@ describe('PeerEngine over an in-memory network', () => {
     expect((await readAll(c.store, good.id)).equals(bytes)).toBe(true);
     expect(warnings).toContain('evil:CHUNK_HASH_MISMATCH');
     expect(warnings).toContain('evil:PEER_DROPPED');
+    expect(c.engine.reputation.isBad('evil')).toBe(true);
+    expect(c.engine.reputation.score('good')).toBeGreaterThan(0);
+    expect(c.engine.reputation.get('evil')!.counts.corrupt).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps reputation across restarts and never asks a peer it distrusts', async () => {
+    const net = new MemoryNetwork();
+    const bytes = randomBytes(CHUNK * 12);
+    const a = await seed(net, 'trusted', bytes);
+    await seed(net, 'distrusted', bytes);
+    let saved: unknown[] = [];
+    const reputationStore = { load: async () => saved, save: async (r: unknown[]) => void (saved = JSON.parse(JSON.stringify(r))) };
+    const first = new PeerEngine({ peerId: 'me', store: new MemoryChunkStore(), directory: net.directory('me'), connector: net.connector('me'), sha256, reputationStore });
+    await first.start();
+    first.reputation.record('distrusted', 'corrupt');
+    first.reputation.record('distrusted', 'corrupt');
+    first.stop(); // saves the book
+    await new Promise((r) => setTimeout(r, 10));
+    expect(saved).toHaveLength(1);
+    const store = new MemoryChunkStore();
+    const second = new PeerEngine({ peerId: 'me2', store, directory: net.directory('me2'), connector: net.connector('me2'), sha256, reputationStore });
+    engines.push(second);
+    await second.start();
+    expect(second.reputation.isBad('distrusted')).toBe(true);
+    const d = await second.download(a.id);
+    const from = new Set<string>();
+    d.on('progress', (s) => s.peers.forEach((p) => from.add(p.peerId)));
+    await finished(d);
+    expect(from.has('trusted')).toBe(true);
+    expect(from.has('distrusted')).toBe(false);
+    expect(second.reputation.score('trusted')).toBeGreaterThan(0);
   });
 
   it('goes on with the remaining seeder when one vanishes mid-download', async () => {

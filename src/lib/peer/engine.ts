@@ -1,9 +1,11 @@
 import { Bitfield } from '../core/bitfield.ts';
 import { chunkLength } from '../core/chunks.ts';
 import { verifyManifest, type Sha256 } from '../core/manifest.ts';
+import { parseReputation, ReputationBook, type PeerReputation, type ReputationEventType } from '../core/reputation.ts';
+import { RateMeter } from './rate-meter.ts';
 import { Download, type DownloadStatus } from './download.ts';
 import { Emitter } from './emitter.ts';
-import type { ChunkStore, Connector, Directory, StoredFile, Visibility, Wire } from './ports.ts';
+import type { ChunkStore, Connector, Directory, ReputationStore, StoredFile, Visibility, Wire } from './ports.ts';
 import { PeerSession, type SessionHost } from './session.ts';
 
 export interface EngineOptions {
@@ -12,6 +14,22 @@ export interface EngineOptions {
   directory: Directory;
   connector: Connector;
   sha256: Sha256;
+  /** Keeps the reputation book across runs; without one it lives in memory only. */
+  reputationStore?: ReputationStore;
+  now?: () => number;
+  /** How often transfer totals are reported to the directory (default 10 s). */
+  reportIntervalMs?: number;
+}
+
+/** Totals since this engine started, for the peer dashboard. */
+export interface EngineStats {
+  bytesUp: number;
+  bytesDown: number;
+  upRate: number;
+  downRate: number;
+  /** Bytes uploaded per content id. */
+  uploadedByFile: Record<string, number>;
+  completed: number;
 }
 
 export interface EngineEvents extends Record<string, unknown[]> {
@@ -21,6 +39,7 @@ export interface EngineEvents extends Record<string, unknown[]> {
   /** A peer misbehaved or a connection ended; `id` is the download concerned, if any. */
   warning: [peerId: string, code: string, message: string, id?: string];
   sessions: [];
+  reputation: [rep: PeerReputation, event: ReputationEventType];
 }
 
 /**
@@ -38,9 +57,24 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
   readonly #sessions = new Map<string, PeerSession>();
   readonly #pendingSessions = new Map<string, Promise<PeerSession>>();
   #stopped = false;
+  readonly #now: () => number;
+  readonly #reputationStore: ReputationStore | undefined;
+  readonly reputation: ReputationBook;
+  #saveTimer: ReturnType<typeof setTimeout> | null = null;
+  #reportTimer: ReturnType<typeof setInterval> | null = null;
+  readonly #reportIntervalMs: number;
+  readonly #up = new RateMeter();
+  readonly #down = new RateMeter();
+  readonly #uploadedByFile = new Map<string, number>();
+  #completed = 0;
+  #reported = { up: 0, down: 0, completed: 0 };
 
   constructor(opts: EngineOptions) {
     super();
+    this.#now = opts.now ?? Date.now;
+    this.#reputationStore = opts.reputationStore;
+    this.#reportIntervalMs = opts.reportIntervalMs ?? 10_000;
+    this.reputation = new ReputationBook(this.#now);
     this.peerId = opts.peerId;
     this.#store = opts.store;
     this.#directory = opts.directory;
@@ -51,8 +85,15 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
 
   /** Loads what the store holds, announces it, and resumes unfinished downloads. */
   async start(): Promise<void> {
+    if (this.#reputationStore) {
+      for (const raw of await this.#reputationStore.load().catch(() => [])) {
+        const rep = parseReputation(raw);
+        if (rep) this.reputation.load(rep);
+      }
+    }
     for (const file of await this.#store.listFiles()) this.#files.set(file.id, file);
     if (this.#stopped) return;
+    this.#reportTimer = setInterval(() => void this.#report(), this.#reportIntervalMs);
     await this.announceAll();
     for (const file of this.#files.values()) {
       if (file.role === 'download' && !file.have.complete) this.#startDownload(file);
@@ -129,9 +170,29 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     await this.#directory.unannounce([id]).catch(() => undefined);
   }
 
+  /** Totals since start, for dashboards. */
+  stats(): EngineStats {
+    return {
+      bytesUp: this.#up.total,
+      bytesDown: this.#down.total,
+      upRate: this.#up.rate(),
+      downRate: this.#down.rate(),
+      uploadedByFile: Object.fromEntries(this.#uploadedByFile),
+      completed: this.#completed
+    };
+  }
+
+  /** Open sessions: who we are connected to, and what flowed. */
+  sessionList(): { peerId: string; label: string; bytesUp: number; bytesDown: number }[] {
+    return [...this.#sessions.values()].map((s) => ({ peerId: s.remoteId, label: s.wire.label, bytesUp: s.bytesUp, bytesDown: s.bytesDown }));
+  }
+
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    if (this.#reportTimer) clearInterval(this.#reportTimer);
+    if (this.#saveTimer) clearTimeout(this.#saveTimer);
+    if (this.#reputationStore) void this.#saveReputation();
     for (const d of this.#downloads.values()) d.destroy();
     this.#downloads.clear();
     for (const s of this.#sessions.values()) s.close('peer stopping');
@@ -162,7 +223,12 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
       sha256: this.#sha256,
       openSession: (peerId) => this.#openSession(peerId),
       chunkStored: (id) => this.#chunkStored(id),
-      completed: (id) => void this.#completed(id)
+      completed: (id) => void this.#onCompleted(id),
+      reputation: {
+        record: (peerId, type) => this.#record(peerId, type),
+        score: (peerId) => this.reputation.score(peerId),
+        isBad: (peerId) => this.reputation.isBad(peerId)
+      }
     });
     this.#downloads.set(file.id, d);
     d.on('progress', (s) => this.emit('download', s));
@@ -181,9 +247,35 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     if (file.have.count % 16 === 0) void this.#directory.announce([{ id, have: file.have.count }]).catch(() => undefined);
   }
 
-  async #completed(id: string): Promise<void> {
+  #record(peerId: string, type: ReputationEventType): void {
+    const rep = this.reputation.record(peerId, type);
+    this.emit('reputation', rep, type);
+    if (this.#reputationStore && !this.#saveTimer) {
+      this.#saveTimer = setTimeout(() => void this.#saveReputation(), 2000);
+    }
+  }
+
+  async #saveReputation(): Promise<void> {
+    this.#saveTimer = null;
+    await this.#reputationStore?.save(this.reputation.all()).catch(() => undefined);
+  }
+
+  async #report(): Promise<void> {
+    const now = { up: this.#up.total, down: this.#down.total, completed: this.#completed };
+    const delta = { up: now.up - this.#reported.up, down: now.down - this.#reported.down, completed: now.completed - this.#reported.completed };
+    if (!this.#directory.report || (delta.up === 0 && delta.down === 0 && delta.completed === 0)) return;
+    try {
+      await this.#directory.report(delta);
+      this.#reported = now;
+    } catch {
+      // Offline: the totals are sent with the next report.
+    }
+  }
+
+  async #onCompleted(id: string): Promise<void> {
     const file = this.#files.get(id);
     if (!file) return;
+    this.#completed++;
     this.emit('files');
     await this.#directory
       .announce([{ id, manifest: file.manifest, have: file.have.count, visibility: file.visibility }])
@@ -232,10 +324,20 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
       }
       this.#downloads.get(id)?.onHave(session, bits);
     });
-    session.on('chunk', (id, chunk, bytes) => void this.#downloads.get(id)?.onChunk(session, chunk, bytes));
+    session.on('chunk', (id, chunk, bytes) => {
+      this.#down.add(bytes.length);
+      void this.#downloads.get(id)?.onChunk(session, chunk, bytes);
+    });
+    session.on('uploaded', (id, _chunk, bytes) => {
+      this.#up.add(bytes);
+      this.#uploadedByFile.set(id, (this.#uploadedByFile.get(id) ?? 0) + bytes);
+      this.#record(session.remoteId, 'goodUpload');
+    });
     session.on('reject', (id, chunk, reason) => this.#downloads.get(id)?.onReject(session, chunk, reason));
     session.on('close', (reason) => {
       if (this.#sessions.get(peerId) === session) this.#sessions.delete(peerId);
+      // We closed it because the remote broke the protocol: that counts like corrupt data.
+      if (/^WIRE_/.test(reason)) this.#record(peerId, 'corrupt');
       for (const d of this.#downloads.values()) d.onSessionClosed(session);
       this.emit('warning', peerId, 'SESSION_CLOSED', reason);
       this.emit('sessions');

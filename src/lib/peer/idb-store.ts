@@ -2,7 +2,10 @@ import type { IDBPDatabase } from 'idb';
 import { Bitfield } from '../core/bitfield.ts';
 import type { Manifest } from '../core/manifest.ts';
 import { openShoalDb, type ShoalDb } from './idb-schema.ts';
-import type { ChunkStore, StoredFile } from './ports.ts';
+import type { ChunkStore, ReputationStore, StoredFile } from './ports.ts';
+
+/** Peers remembered at most: bounds the database. */
+const MAX_REPUTATION_RECORDS = 2000;
 
 /** The browser's ChunkStore: manifests and chunk Blobs in IndexedDB (idb). */
 export class IdbChunkStore implements ChunkStore {
@@ -75,6 +78,21 @@ export class IdbChunkStore implements ChunkStore {
     await tx.done;
     if (parts.some((p) => !p)) throw new Error('The file is not complete.');
     return new Blob(parts as Blob[], { type: m.mimeType || 'application/octet-stream' });
+  }
+
+  /** The reputation book lives in the same database. */
+  reputationStore(): ReputationStore {
+    return {
+      load: () => this.#db.getAll('reputation'),
+      save: async (records) => {
+        const tx = this.#db.transaction('reputation', 'readwrite');
+        await tx.store.clear();
+        // Keep the peers we hold the strongest opinion of, good or bad.
+        const kept = [...records].sort((a, b) => Math.abs(b.score) - Math.abs(a.score)).slice(0, MAX_REPUTATION_RECORDS);
+        for (const r of kept) void tx.store.put(r);
+        await tx.done;
+      }
+    };
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import type { Bitfield } from '../core/bitfield.ts';
 import type { Manifest } from '../core/manifest.ts';
+import type { PeerReputation } from '../core/reputation.ts';
 
 /**
  * The ports the peer engine talks through. Adapters: WebRTC data channels and TCP (Wire),
@@ -74,4 +75,18 @@ export interface Directory {
   whoHas(id: string): Promise<RemotePeer[]>;
   /** The manifest for an id, unverified (the caller verifies it against the id). */
   manifest(id: string): Promise<unknown>;
+  /** Optional: tell the directory how much was transferred since the last report. */
+  report?(r: TransferReport): Promise<void>;
+}
+
+export interface TransferReport {
+  up: number;
+  down: number;
+  completed: number;
+}
+
+/** Where a peer keeps its reputation book between runs. Records are parsed on load. */
+export interface ReputationStore {
+  load(): Promise<unknown[]>;
+  save(records: PeerReputation[]): Promise<void>;
 }

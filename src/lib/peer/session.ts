@@ -11,6 +11,8 @@ export interface SessionEvents extends Record<string, unknown[]> {
   have: [id: string, bits: Bitfield];
   chunk: [id: string, chunk: number, bytes: Uint8Array];
   reject: [id: string, chunk: number, reason: RejectReasonCode];
+  /** We finished sending a whole chunk the remote asked for. */
+  uploaded: [id: string, chunk: number, bytes: number];
   close: [reason: string];
 }
 
@@ -197,6 +199,7 @@ export class PeerSession extends Emitter<SessionEvents> {
         if (this.destroyed) break;
         this.#send({ type: 'data', id, chunk, offset, bytes: bytes.subarray(offset, offset + BLOCK_SIZE) });
       }
+      if (!this.#cancelledCurrent && !this.destroyed) this.emit('uploaded', id, chunk, bytes.length);
     }
     this.#uploading = null;
   }

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { Emitter } from './emitter.ts';
-import type { AnnounceEntry, Directory, RemotePeer } from './ports.ts';
+import type { AnnounceEntry, Directory, RemotePeer, TransferReport } from './ports.ts';
 
 export interface HelloInfo {
   peerId: string;
@@ -136,6 +136,10 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
 
   async search(q: string, limit = 20, offset = 0): Promise<{ total: number; results: SearchResult[] }> {
     return this.request('search', { q, limit, offset });
+  }
+
+  async report(r: TransferReport): Promise<void> {
+    await this.request('report', r);
   }
 
   async signal(to: string, data: unknown): Promise<void> {
