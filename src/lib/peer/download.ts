@@ -257,6 +257,14 @@ export class Download extends Emitter<DownloadEvents> {
     };
   }
 
+  /** Per chunk: 0 missing, 1 requested, 2 stored. For the chunk map. */
+  chunkStates(): Uint8Array {
+    const out = new Uint8Array(this.have.size);
+    for (const p of this.#peers.values()) for (const c of p.inFlight.keys()) out[c] = 1;
+    for (let i = 0; i < out.length; i++) if (this.have.get(i)) out[i] = 2;
+    return out;
+  }
+
   #fill(): void {
     if (this.state === 'done' || this.state === 'paused' || this.state === 'failed') return;
     const ordered = [...this.#peers].sort(([a], [b]) => this.#ctx.reputation.score(b) - this.#ctx.reputation.score(a));

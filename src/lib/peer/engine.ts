@@ -3,6 +3,7 @@ import { chunkLength } from '../core/chunks.ts';
 import { verifyManifest, type Sha256 } from '../core/manifest.ts';
 import { parseReputation, ReputationBook, type PeerReputation, type ReputationEventType } from '../core/reputation.ts';
 import { RateMeter } from './rate-meter.ts';
+import { UploadLimiter } from './upload-limiter.ts';
 import { Download, type DownloadStatus } from './download.ts';
 import { Emitter } from './emitter.ts';
 import type { ChunkStore, Connector, Directory, ReputationStore, StoredFile, Visibility, Wire } from './ports.ts';
@@ -19,6 +20,8 @@ export interface EngineOptions {
   now?: () => number;
   /** How often transfer totals are reported to the directory (default 10 s). */
   reportIntervalMs?: number;
+  /** Upload rate limit in bytes per second for all connections together; 0 or absent: none. */
+  uploadLimit?: number;
 }
 
 /** Totals since this engine started, for the peer dashboard. */
@@ -63,6 +66,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
   #reportTimer: ReturnType<typeof setInterval> | null = null;
   readonly #reportIntervalMs: number;
+  readonly uploadLimiter: UploadLimiter;
   readonly #up = new RateMeter();
   readonly #down = new RateMeter();
   readonly #uploadedByFile = new Map<string, number>();
@@ -75,6 +79,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     this.#reputationStore = opts.reputationStore;
     this.#reportIntervalMs = opts.reportIntervalMs ?? 10_000;
     this.reputation = new ReputationBook(this.#now);
+    this.uploadLimiter = new UploadLimiter(opts.uploadLimit ?? 0);
     this.peerId = opts.peerId;
     this.#store = opts.store;
     this.#directory = opts.directory;
@@ -148,7 +153,9 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
       if (!file) {
         const record = { id, manifest, role: 'download' as const, visibility, addedAt: Date.now() };
         await this.#store.putFile(record);
-        file = { ...record, have: new Bitfield(manifest.chunkHashes.length) };
+        // The store may hold chunks already (a partial file on disk from an interrupted run).
+        const stored = await this.#store.getFile(id);
+        file = { ...record, have: stored?.have ?? new Bitfield(manifest.chunkHashes.length) };
         this.#files.set(id, file);
         this.emit('files');
       }
@@ -214,6 +221,10 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     const m = this.#files.get(id)?.manifest;
     if (!m || chunk >= m.chunkHashes.length) return undefined;
     return chunkLength(m.size, m.chunkSize, chunk);
+  }
+
+  throttle(bytes: number): Promise<void> {
+    return this.uploadLimiter.take(bytes);
   }
 
   #startDownload(file: StoredFile): Download {

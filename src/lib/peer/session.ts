@@ -25,6 +25,8 @@ export interface SessionHost {
   readChunk(id: string, chunk: number): Promise<Uint8Array | undefined>;
   /** Expected byte length of a chunk we asked for, or undefined if we do not know the file. */
   chunkLength(id: string, chunk: number): number | undefined;
+  /** Resolves when `bytes` more may be uploaded (the peer's upload rate limit). */
+  throttle(bytes: number): Promise<void>;
 }
 
 interface Incoming {
@@ -196,7 +198,10 @@ export class PeerSession extends Emitter<SessionEvents> {
       for (let offset = 0; offset < bytes.length; offset += BLOCK_SIZE) {
         if (this.#cancelledCurrent || this.destroyed) break;
         await this.wire.drain();
-        if (this.destroyed) break;
+        if (this.#cancelledCurrent || this.destroyed) break;
+        const block = Math.min(BLOCK_SIZE, bytes.length - offset);
+        await this.#host.throttle(block);
+        if (this.#cancelledCurrent || this.destroyed) break;
         this.#send({ type: 'data', id, chunk, offset, bytes: bytes.subarray(offset, offset + BLOCK_SIZE) });
       }
       if (!this.#cancelledCurrent && !this.destroyed) this.emit('uploaded', id, chunk, bytes.length);

@@ -1,6 +1,12 @@
 import type { DownloadStatus } from '$lib/peer/download.ts';
 import type { BrowserPeer } from '$lib/peer/browser-peer.ts';
 import type { StoredFile, Visibility } from '$lib/peer/ports.ts';
+import type { EngineStats } from '$lib/peer/engine.ts';
+import type { PeerReputation } from '$lib/core/reputation.ts';
+
+/** Seconds of transfer history the peer dashboard charts. */
+const HISTORY_SECONDS = 120;
+const UPLOAD_LIMIT_KEY = 'shoal.uploadLimitKiB';
 
 export interface FileView {
   id: string;
@@ -51,6 +57,13 @@ class PeerState {
   /** Problems with peers per download (corrupt chunks, drops, timeouts), newest last. */
   problems = $state<Record<string, { peerId: string; code: string; message: string }[]>>({});
   storage = $state<{ usage: number; quota: number; persisted: boolean } | null>(null);
+  stats = $state<EngineStats | null>(null);
+  /** Upload and download rates, one point a second, oldest first. */
+  rateHistory = $state<{ t: number; up: number; down: number }[]>([]);
+  reputation = $state<PeerReputation[]>([]);
+  connections = $state<{ peerId: string; label: string; bytesUp: number; bytesDown: number }[]>([]);
+  /** Upload limit for this browser profile, KiB/s; 0 is unlimited. */
+  uploadLimitKiB = $state(0);
   peer: BrowserPeer | null = null;
   #starting: Promise<BrowserPeer> | null = null;
   #jobKey = 0;
@@ -67,11 +80,16 @@ class PeerState {
       const peer = await startBrowserPeer(location.origin);
       this.peer = peer;
       this.peerId = peer.engine.peerId;
+      this.uploadLimitKiB = Number(localStorage.getItem(UPLOAD_LIMIT_KEY)) || 0;
+      peer.engine.uploadLimiter.setRate(this.uploadLimitKiB * 1024);
       this.status = peer.tracker.connected ? 'online' : 'offline';
       peer.tracker.on('connected', () => (this.status = 'online'));
       peer.tracker.on('disconnected', () => (this.status = 'offline'));
       peer.engine.on('files', () => this.#refreshFiles());
       peer.engine.on('sessions', () => (this.sessions = peer.engine.sessionCount()));
+      peer.engine.on('reputation', () => (this.#reputationDirty = true));
+      this.reputation = peer.engine.reputation.all();
+      setInterval(() => this.#sample(), 1000);
       peer.engine.on('warning', (peerId, code, message, id) => {
         if (!id || !SHOWN_PROBLEMS.has(code)) return;
         const list = (this.problems[id] ??= []);
@@ -113,6 +131,13 @@ class PeerState {
     void this.#checkStorage();
   }
 
+  setUploadLimit(kib: number): void {
+    const value = Number.isFinite(kib) && kib > 0 ? Math.floor(kib) : 0;
+    this.uploadLimitKiB = value;
+    localStorage.setItem(UPLOAD_LIMIT_KEY, String(value));
+    this.peer?.engine.uploadLimiter.setRate(value * 1024);
+  }
+
   dismissJob(key: number): void {
     this.hashing = this.hashing.filter((j) => j.key !== key);
   }
@@ -122,6 +147,23 @@ class PeerState {
     await peer.engine.remove(id);
     delete this.downloads[id];
     void this.#checkStorage();
+  }
+
+  #reputationDirty = false;
+
+  /** Once a second: totals, rates, connections and (if changed) reputation, for the live views. */
+  #sample(): void {
+    const peer = this.peer;
+    if (!peer) return;
+    const stats = peer.engine.stats();
+    this.stats = stats;
+    this.connections = peer.engine.sessionList();
+    const next = [...this.rateHistory, { t: Date.now(), up: stats.upRate, down: stats.downRate }];
+    this.rateHistory = next.slice(-HISTORY_SECONDS);
+    if (this.#reputationDirty) {
+      this.#reputationDirty = false;
+      this.reputation = peer.engine.reputation.all();
+    }
   }
 
   #refreshFiles(): void {
