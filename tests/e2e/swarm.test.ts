@@ -1,0 +1,174 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectPageErrors, launchChromium, type PageErrorCollector } from '../helpers/chromium.ts';
+import { openPeer, shareFile, startTestApp, type TestApp } from '../helpers/app.ts';
+
+let app: TestApp;
+let browser: Browser;
+let dir: string;
+const contexts: BrowserContext[] = [];
+const collectors: PageErrorCollector[] = [];
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function newPeer(): Promise<Page> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  contexts.push(context);
+  const page = await context.newPage();
+  // A seeder closed on purpose makes the others log failed connections; nothing else may fail.
+  collectors.push(collectPageErrors(page, { ignore: [/favicon/, /WebSocket|ERR_CONNECTION|Connection failed/i] }));
+  await openPeer(page, app.url);
+  return page;
+}
+
+async function makeFile(name: string, size: number): Promise<{ path: string; bytes: Buffer }> {
+  const bytes = randomBytes(size);
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  return { path, bytes };
+}
+
+/** Sets this tab's upload limit on the peer page, then goes back home. */
+async function limitUpload(page: Page, kib: number): Promise<void> {
+  await page.getByRole('link', { name: 'This peer' }).click();
+  await page.getByTestId('upload-limit').fill(String(kib));
+  await page.getByTestId('upload-limit-set').click();
+  await page.getByTestId('upload-limit-now').filter({ hasText: kib ? `${kib} KiB/s` : 'unlimited' }).waitFor();
+  await page.getByRole('link', { name: 'Share' }).click();
+}
+
+async function percent(page: Page): Promise<number> {
+  const text = await page.getByTestId('download-percent').textContent({ timeout: 30_000 });
+  return Number(text!.replace('%', ''));
+}
+
+async function waitPercent(page: Page, atLeast: number): Promise<number> {
+  for (;;) {
+    const p = await percent(page);
+    if (p >= atLeast) return p;
+    await page.waitForTimeout(100);
+  }
+}
+
+async function save(page: Page): Promise<Buffer> {
+  await page.getByTestId('download-state').filter({ hasText: 'Complete' }).waitFor({ timeout: 120_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
+  return readFile(await download.path());
+}
+
+async function uploaded(page: Page, name: string): Promise<string> {
+  await page.getByRole('link', { name: 'Share' }).click();
+  const text = await page.getByTestId('my-file').filter({ hasText: name }).getByTestId('uploaded').textContent();
+  return text!.replace('uploaded ', '');
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shoal-swarm-'));
+  app = await startTestApp();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await app?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('swarm downloads in the browser', () => {
+  it('fetches from two seeders at once: both send bytes, the file arrives whole', async () => {
+    const f = await makeFile('both.bin', 12 * 1024 * 1024);
+    const [a, b] = [await newPeer(), await newPeer()];
+    const { id } = await shareFile(a, f.path, 'both.bin');
+    await shareFile(b, f.path, 'both.bin');
+    // Each seeder sends at most 2 MiB/s, so one alone could not serve every chunk before the other joins in.
+    await limitUpload(a, 2048);
+    await limitUpload(b, 2048);
+    const c = await newPeer();
+    await c.goto(`${app.url}/d/${id}`);
+    expect(sha(await save(c))).toBe(sha(f.bytes));
+    const [upA, upB] = [await uploaded(a, 'both.bin'), await uploaded(b, 'both.bin')];
+    expect(upA).not.toBe('0 B');
+    expect(upB).not.toBe('0 B');
+    // The downloader's reputation book now holds both seeders, with good scores.
+    await c.getByRole('link', { name: 'This peer' }).click();
+    await expect(c.getByTestId('reputation-row').count()).resolves.toBeGreaterThanOrEqual(2);
+  });
+
+  it('goes on when a seeder closes mid-download', async () => {
+    const f = await makeFile('leaving.bin', 8 * 1024 * 1024);
+    const [a, b] = [await newPeer(), await newPeer()];
+    const { id } = await shareFile(a, f.path, 'leaving.bin');
+    await shareFile(b, f.path, 'leaving.bin');
+    await limitUpload(a, 1024);
+    await limitUpload(b, 1024);
+    const c = await newPeer();
+    await c.goto(`${app.url}/d/${id}`);
+    await waitPercent(c, 15);
+    await a.context().close();
+    expect(sha(await save(c))).toBe(sha(f.bytes));
+  });
+
+  it('waits with a reason when no peer is left, and resumes when one comes back', async () => {
+    const f = await makeFile('patient.bin', 6 * 1024 * 1024);
+    const a = await newPeer();
+    const { id } = await shareFile(a, f.path, 'patient.bin');
+    await limitUpload(a, 1024);
+    const c = await newPeer();
+    await c.goto(`${app.url}/d/${id}`);
+    await waitPercent(c, 10);
+    await a.context().close();
+    await c.getByTestId('download-reason').filter({ hasText: /No peer with this file is online/ }).waitFor({ timeout: 30_000 });
+    const b = await newPeer();
+    await shareFile(b, f.path, 'patient.bin');
+    expect(sha(await save(c))).toBe(sha(f.bytes));
+  });
+
+  it('resumes after a reload from the chunks already stored, not from zero', async () => {
+    const f = await makeFile('reload.bin', 10 * 1024 * 1024);
+    const a = await newPeer();
+    const { id } = await shareFile(a, f.path, 'reload.bin');
+    await limitUpload(a, 1024);
+    const c = await newPeer();
+    await c.goto(`${app.url}/d/${id}`);
+    const before = await waitPercent(c, 30);
+    // Stop the seeder first, so every byte after the reload must have been stored before it.
+    await limitUpload(a, 1);
+    await c.reload();
+    await c.getByTestId('tracker-status').filter({ hasText: 'online' }).waitFor();
+    const after = await percent(c);
+    expect(after).toBeGreaterThanOrEqual(before - 10);
+    expect(after).toBeGreaterThan(0);
+    await limitUpload(a, 0);
+    expect(sha(await save(c))).toBe(sha(f.bytes));
+  });
+
+  it('keeps unlisted files out of search, and finds public ones', async () => {
+    const pub = await makeFile('quarterly report public.txt', 3000);
+    const hidden = await makeFile('quarterly report secret.txt', 4000);
+    const a = await newPeer();
+    await shareFile(a, pub.path, 'quarterly report public.txt');
+    await a.getByLabel(/unlisted/).check();
+    const secret = await shareFile(a, hidden.path, 'quarterly report secret.txt');
+    const s = await newPeer();
+    await s.getByRole('link', { name: 'Network' }).click();
+    await s.getByTestId('search-input').fill('quarterly report');
+    await s.getByTestId('search-go').click();
+    const results = s.getByTestId('search-results');
+    await results.getByText('quarterly report public.txt').waitFor();
+    await expect(results.textContent()).resolves.not.toContain('secret');
+    // By id prefix it is not listed either; by id or link it still downloads.
+    await s.getByTestId('search-input').fill(secret.id.slice(0, 12));
+    await s.getByTestId('search-go').click();
+    await s.getByText(/^0 results/).waitFor();
+    await s.goto(secret.link);
+    expect(sha(await save(s))).toBe(sha(hidden.bytes));
+  });
+
+  it('logged no page errors', () => {
+    for (const c of collectors) c.assertNone();
+  });
+});
