@@ -262,7 +262,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     const rep = this.reputation.record(peerId, type);
     this.emit('reputation', rep, type);
     if (this.#reputationStore && !this.#saveTimer) {
-      this.#saveTimer = setTimeout(() => void this.#saveReputation(), 2000);
+      this.#saveTimer = setTimeout(() => void this.#saveReputation(), 500);
     }
   }
 
