@@ -1,5 +1,7 @@
 import SimplePeer from 'simple-peer/simplepeer.min.js';
 import { Bitfield } from '../core/bitfield.ts';
+import { toHex } from '../core/hex.ts';
+import { createLogger } from '../log.ts';
 import { computeContentId, createManifest, type Sha256 } from '../core/manifest.ts';
 import { PeerEngine } from './engine.ts';
 import type { HashWorkerMessage } from './hash-worker.ts';
@@ -12,6 +14,7 @@ export const webCryptoSha256: Sha256 = async (bytes) =>
   new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 
 const TOKEN_KEY = 'shoal.token';
+const log = createLogger('browser-peer');
 
 /**
  * This tab's peer secret. sessionStorage is per tab and survives a reload, so every tab is its
@@ -40,16 +43,22 @@ export interface BrowserPeer {
 /** Starts this tab's peer: IndexedDB store, tracker connection, WebRTC connector, engine. */
 export async function startBrowserPeer(origin: string): Promise<BrowserPeer> {
   const store = await IdbChunkStore.open();
-  const tracker = new TrackerClient({ url: origin, token: tabToken(), kind: 'browser' });
+  // The tracker derives the public id from the secret the same way (docs/TRACKER.md), so the
+  // peer can start, and show its files, before the tracker answers.
+  const token = tabToken();
+  const peerId = toHex(await webCryptoSha256(new TextEncoder().encode(token))).slice(0, 32);
+  const tracker = new TrackerClient({ url: origin, token, kind: 'browser' });
+  tracker.on('connected', (info) => {
+    if (info.peerId !== peerId) log.warn('the tracker derived another peer id', { expected: peerId, got: info.peerId });
+  });
   const createPeer: SimplePeerFactory = (opts) => new SimplePeer(opts) as never;
   const connector = new WebRtcConnector({
     createPeer,
     signaller: { signal: (to, data) => tracker.signal(to, data), onSignal: (fn) => tracker.on('signal', fn) },
     iceServers: () => tracker.info?.iceServers ?? []
   });
-  const info = await tracker.ready();
   const engine = new PeerEngine({
-    peerId: info.peerId,
+    peerId,
     store,
     directory: tracker,
     connector,

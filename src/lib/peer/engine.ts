@@ -99,7 +99,8 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     for (const file of await this.#store.listFiles()) this.#files.set(file.id, file);
     if (this.#stopped) return;
     this.#reportTimer = setInterval(() => void this.#report(), this.#reportIntervalMs);
-    await this.announceAll();
+    // Offline now: the caller announces again when the directory comes back.
+    await this.announceAll().catch(() => undefined);
     for (const file of this.#files.values()) {
       if (file.role === 'download' && !file.have.complete) this.#startDownload(file);
     }
