@@ -1,0 +1,256 @@
+import { isIPv4 } from 'node:net';
+import { parseArgs } from 'node:util';
+import { isLogLevel, type LogLevel } from '../src/lib/log.ts';
+import type { ConfigFile } from './config.ts';
+import { DEFAULT_LAN_ADDRESS, DEFAULT_LAN_PORT, DEFAULT_MAX_PEERS, DEFAULT_TCP_PORT, DEFAULT_TRACKER_URL } from './constants.ts';
+import { CliError } from './errors.ts';
+import { parseSize } from './format.ts';
+
+/** The commands, in the order `shoal --help` lists them. */
+export const COMMANDS = {
+  seed: { usage: 'seed [<file-or-folder>...] [--watch] [--unlisted]', summary: 'Share files and folders, and seed until stopped.' },
+  get: { usage: 'get <id-or-share-link>... [-o <dir>] [--seed] [--force]', summary: 'Download files by id or share link.' },
+  search: { usage: 'search <query> [--limit <n>]', summary: 'Search the tracker for files by name.' },
+  whohas: { usage: 'whohas <id-or-share-link>', summary: 'List the peers (tracker and LAN) that have a file.' },
+  ls: { usage: 'ls', summary: 'List what this peer shares and downloads (from the data directory).' },
+  shell: { usage: 'shell', summary: 'An interactive prompt: get, myfiles, whohas, search, peers, exit.' }
+} as const;
+export type Command = keyof typeof COMMANDS;
+
+type OptionSpec = {
+  type: 'string' | 'boolean';
+  short?: string;
+  value?: string;
+  help: string;
+  /** Commands that take it; omitted for every command. */
+  commands?: Command[];
+};
+
+const NETWORK: Command[] = ['seed', 'get', 'whohas', 'shell'];
+const PEER: Command[] = ['seed', 'get', 'shell'];
+
+/** Every option. Flags override the config file, which overrides the defaults. */
+export const OPTIONS: Record<string, OptionSpec> = {
+  config: { type: 'string', value: '<file>', help: 'Config file (JSON). Default: ./shoal.config.json if it exists.' },
+  'data-dir': { type: 'string', value: '<dir>', help: 'Where the peer keeps its identity and what it shares. Default: ~/.shoal.' },
+  tracker: { type: 'string', value: '<url>', help: `Tracker to use. Default: ${DEFAULT_TRACKER_URL}.`, commands: [...NETWORK, 'search'] },
+  'no-tracker': { type: 'boolean', help: 'Use no tracker: LAN only.', commands: [...NETWORK, 'search'] },
+  lan: { type: 'boolean', help: 'LAN discovery and TCP transfers on (the default).', commands: NETWORK },
+  'no-lan': { type: 'boolean', help: 'LAN discovery and TCP transfers off.', commands: NETWORK },
+  'lan-address': { type: 'string', value: '<ip>', help: `Multicast group or broadcast address for discovery. Default: ${DEFAULT_LAN_ADDRESS}.`, commands: NETWORK },
+  'lan-port': { type: 'string', value: '<port>', help: `UDP port for discovery. Default: ${DEFAULT_LAN_PORT}.`, commands: NETWORK },
+  'lan-interface': { type: 'string', value: '<ip>', help: 'Local IPv4 address of the interface for multicast. Default: the system\'s choice.', commands: NETWORK },
+  port: { type: 'string', value: '<port>', help: `TCP port for LAN transfers (0: any). Default: ${DEFAULT_TCP_PORT}, or any free port if taken.`, commands: PEER },
+  'max-peers': { type: 'string', value: '<n>', help: `Connections open at once, at most. Default: ${DEFAULT_MAX_PEERS}.`, commands: PEER },
+  'upload-limit': { type: 'string', value: '<rate>', help: 'Upload limit per second, e.g. 500K, 2M (0: none). Default: none.', commands: PEER },
+  output: { type: 'string', short: 'o', value: '<dir>', help: 'Where downloads are written. Default: the current directory.', commands: ['get', 'shell'] },
+  force: { type: 'boolean', help: 'Overwrite an existing file where a download would be written.', commands: ['get', 'shell'] },
+  seed: { type: 'boolean', help: 'Keep seeding after the downloads complete.', commands: ['get'] },
+  watch: { type: 'boolean', help: 'Keep watching the folders: files added or changed later are shared too.', commands: ['seed'] },
+  unlisted: { type: 'boolean', help: 'Share as unlisted: reachable by id or link, never listed in search.', commands: ['seed', 'shell'] },
+  limit: { type: 'string', value: '<n>', help: 'Results to show (1-100). Default: 20.', commands: ['search'] },
+  'log-level': { type: 'string', value: '<level>', help: 'debug, info, warn, error or silent. Default: warn.' },
+  json: { type: 'boolean', help: 'Print one JSON object per line (events and results), for scripts.' },
+  help: { type: 'boolean', short: 'h', help: 'Show help.' },
+  version: { type: 'boolean', help: 'Show the version.' }
+};
+
+export interface Settings {
+  command: Command | null;
+  args: string[];
+  configPath: string | null;
+  dataDir: string | null;
+  output: string | null;
+  tracker: string | null;
+  /** The tracker was chosen (flag or config), not the default. */
+  trackerExplicit: boolean;
+  lan: boolean;
+  lanAddress: string;
+  lanPort: number;
+  lanInterface: string | undefined;
+  port: number;
+  portExplicit: boolean;
+  maxPeers: number;
+  uploadLimit: number | null;
+  logLevel: LogLevel;
+  json: boolean;
+  force: boolean;
+  seed: boolean;
+  watch: boolean;
+  unlisted: boolean;
+  limit: number;
+  help: boolean;
+  version: boolean;
+}
+
+export interface RawArgs {
+  command: Command | null;
+  positionals: string[];
+  flags: Record<string, string | boolean | undefined>;
+}
+
+/** Splits argv into the command, its arguments and its flags; refuses unknown or misplaced options. */
+export function parseArgv(argv: string[]): RawArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, o.short ? { type: o.type, short: o.short } : { type: o.type }])),
+      allowPositionals: true,
+      strict: true
+    });
+  } catch (err) {
+    throw new CliError('BAD_ARGUMENT', (err as Error).message.split('\n')[0]);
+  }
+  const [first, ...rest] = parsed.positionals;
+  let command: Command | null = null;
+  if (first !== undefined) {
+    if (!Object.hasOwn(COMMANDS, first)) throw new CliError('BAD_ARGUMENT', `Unknown command ${JSON.stringify(first)}. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+    command = first as Command;
+  }
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  if (command) {
+    for (const name of Object.keys(flags)) {
+      const spec = OPTIONS[name];
+      if (spec.commands && !spec.commands.includes(command)) throw new CliError('BAD_ARGUMENT', `shoal ${command} does not take --${name}.`);
+    }
+  }
+  return { command, positionals: rest, flags };
+}
+
+export function parsePort(text: string, what: string, allowZero: boolean): number {
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n > 65535 || n < (allowZero ? 0 : 1)) {
+    throw new CliError('BAD_ARGUMENT', `${what} must be a port number (${allowZero ? 0 : 1}-65535): ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+export function parseTrackerUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError('BAD_ARGUMENT', `Not a URL: ${JSON.stringify(text)}`);
+  }
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) throw new CliError('BAD_ARGUMENT', `A tracker URL must be http(s) or ws(s): ${text}`);
+  return url.origin;
+}
+
+function parseIPv4(text: string, what: string): string {
+  if (!isIPv4(text)) throw new CliError('BAD_ARGUMENT', `${what} must be an IPv4 address: ${JSON.stringify(text)}`);
+  return text;
+}
+
+function parseCount(text: string, what: string, min: number, max: number): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError('BAD_ARGUMENT', `${what} must be a whole number from ${min} to ${max}: ${JSON.stringify(text)}`);
+  return n;
+}
+
+function parseRate(text: string): number | null {
+  const n = parseSize(text);
+  if (n === null) throw new CliError('BAD_ARGUMENT', `--upload-limit must be a rate like 500K or 2M: ${JSON.stringify(text)}`);
+  return n === 0 ? null : n;
+}
+
+/**
+ * Settings from flags over the config file over defaults, each value validated. `config` is the
+ * parsed config file (already validated for its shape), if any.
+ */
+export function resolveSettings(raw: RawArgs, config: ConfigFile | null, configPath: string | null): Settings {
+  const f = raw.flags;
+  const c = config ?? {};
+  const str = (name: string) => (typeof f[name] === 'string' ? (f[name] as string) : undefined);
+  const bool = (name: string) => f[name] === true;
+  if (bool('no-tracker') && str('tracker') !== undefined) throw new CliError('BAD_ARGUMENT', '--tracker and --no-tracker contradict each other.');
+  if (bool('no-lan') && bool('lan')) throw new CliError('BAD_ARGUMENT', '--lan and --no-lan contradict each other.');
+
+  let tracker: string | null = DEFAULT_TRACKER_URL;
+  let trackerExplicit = false;
+  if (bool('no-tracker')) [tracker, trackerExplicit] = [null, true];
+  else if (str('tracker') !== undefined) [tracker, trackerExplicit] = [parseTrackerUrl(str('tracker')!), true];
+  else if (c.tracker !== undefined) [tracker, trackerExplicit] = [c.tracker === null ? null : parseTrackerUrl(c.tracker), true];
+
+  const logText = str('log-level') ?? c.logLevel ?? 'warn';
+  if (!isLogLevel(logText)) throw new CliError('BAD_ARGUMENT', `--log-level must be debug, info, warn, error or silent: ${JSON.stringify(logText)}`);
+
+  const portText = str('port');
+  const limitText = str('limit');
+  return {
+    command: raw.command,
+    args: raw.positionals,
+    configPath,
+    dataDir: str('data-dir') ?? c.dataDir ?? null,
+    output: str('output') ?? c.output ?? null,
+    tracker,
+    trackerExplicit,
+    lan: bool('no-lan') ? false : bool('lan') ? true : (c.lan ?? true),
+    lanAddress: parseIPv4(str('lan-address') ?? c.lanAddress ?? DEFAULT_LAN_ADDRESS, '--lan-address'),
+    lanPort: str('lan-port') !== undefined ? parsePort(str('lan-port')!, '--lan-port', false) : (c.lanPort ?? DEFAULT_LAN_PORT),
+    lanInterface: str('lan-interface') !== undefined ? parseIPv4(str('lan-interface')!, '--lan-interface') : c.lanInterface,
+    port: portText !== undefined ? parsePort(portText, '--port', true) : (c.port ?? DEFAULT_TCP_PORT),
+    portExplicit: portText !== undefined || c.port !== undefined,
+    maxPeers: str('max-peers') !== undefined ? parseCount(str('max-peers')!, '--max-peers', 1, 1000) : (c.maxPeers ?? DEFAULT_MAX_PEERS),
+    uploadLimit: str('upload-limit') !== undefined ? parseRate(str('upload-limit')!) : (c.uploadLimit ?? null),
+    logLevel: logText,
+    json: bool('json') || (c.json ?? false),
+    force: bool('force'),
+    seed: bool('seed'),
+    watch: bool('watch'),
+    unlisted: bool('unlisted'),
+    limit: limitText !== undefined ? parseCount(limitText, '--limit', 1, 100) : 20,
+    help: bool('help'),
+    version: bool('version')
+  };
+}
+
+export function globalHelp(): string {
+  const lines = ['Usage: shoal <command> [options]', '', 'The headless Shoal peer: seeds files from disk to browser tabs and to other machines on the LAN.', '', 'Commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  lines.push('', 'Options:', ...optionLines(null));
+  lines.push('', 'Run `shoal <command> --help` for the options of one command. See docs/NODE-PEER.md.');
+  return lines.join('\n');
+}
+
+export function commandHelp(command: Command): string {
+  const c = COMMANDS[command];
+  const lines = [`Usage: shoal ${c.usage} [options]`, '', c.summary, ''];
+  const extra: Record<Command, string[]> = {
+    seed: [
+      'Hashes each file (a folder: every file in it, recursively), prints its id and share link, and',
+      'seeds until stopped (Ctrl-C). Files are read in place, never copied. With no arguments, seeds',
+      'what the data directory already lists.'
+    ],
+    get: [
+      'Downloads from every peer it can reach (tracker peers over WebRTC, LAN peers over TCP), checks',
+      'every chunk, writes <name>.shoal-partial and renames it when the whole file is verified. Run',
+      'it again after an interrupt to resume. Existing files are never overwritten without --force.'
+    ],
+    search: ['Searches the tracker\'s index by name (every word must occur in the name).'],
+    whohas: ['Asks the tracker and the LAN which peers have the file, and how much of it.'],
+    ls: ['Lists the files this peer shares or is downloading, from the data directory (no network).'],
+    shell: [
+      'Starts the peer (seeding what the data directory lists) and reads commands:',
+      '  get <id-or-link>...   download in the background',
+      '  myfiles               what this peer shares and downloads',
+      '  share <path>          share a file or folder',
+      '  whohas <id-or-link>   peers that have a file',
+      '  search <query>        search the tracker',
+      '  peers                 connections, LAN peers, tracker, counters',
+      '  exit                  stop the peer (also Ctrl-D)'
+    ]
+  };
+  lines.push(...extra[command], '', 'Options:', ...optionLines(command));
+  return lines.join('\n');
+}
+
+function optionLines(command: Command | null): string[] {
+  const out: string[] = [];
+  for (const [name, o] of Object.entries(OPTIONS)) {
+    if (command && o.commands && !o.commands.includes(command)) continue;
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`;
+    out.push(`  ${flag.padEnd(30)} ${o.help}`);
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+/** Defaults and limits of the headless Node peer (docs/NODE-PEER.md). */
+
+/** Default tracker: the one `npm start` runs on this machine (README "Quick start"). */
+export const DEFAULT_TRACKER_URL = 'http://localhost:8470';
+
+/** Default data directory, under the home directory: one peer identity per user, like ~/.ssh. */
+export const DEFAULT_DATA_DIR_NAME = '.shoal';
+
+/** Config file looked for in the working directory when --config is not given. */
+export const DEFAULT_CONFIG_FILE = 'shoal.config.json';
+
+/** Default TCP port for LAN transfers: next to the tracker's 8470 and the discovery port 8471. */
+export const DEFAULT_TCP_PORT = 8472;
+
+/**
+ * Default LAN discovery group: an organisation-local multicast address (RFC 2365, 239.255/16 is
+ * the IPv4 "local scope") that routers do not forward off the site, and a port next to the tracker's.
+ */
+export const DEFAULT_LAN_ADDRESS = '239.255.70.70';
+export const DEFAULT_LAN_PORT = 8471;
+
+/** Sessions open at once, over every transport: the engine asks at most 8 per download. */
+export const DEFAULT_MAX_PEERS = 50;
+
+/** How often a peer announces itself on the LAN. Peers silent for 3 intervals are forgotten. */
+export const LAN_ANNOUNCE_MS = 5_000;
+
+/** LAN peers not heard from for this long are forgotten (three announcements missed). */
+export const LAN_PEER_EXPIRY_MS = 3 * LAN_ANNOUNCE_MS + 1_000;
+
+/** How long a who-has query on the LAN collects answers. Loopback and LANs answer in well under 50 ms. */
+export const LAN_QUERY_MS = 400;
+
+/**
+ * Largest discovery datagram, sent or accepted: below a 1500-byte Ethernet MTU minus IP and UDP
+ * headers, so a datagram is never fragmented.
+ */
+export const MAX_DATAGRAM_BYTES = 1400;
+
+/** Files listed in one announcement; a peer with more rotates through them (26 + 32 × 40 = 1306 bytes). */
+export const MAX_ANNOUNCE_ENTRIES = 32;
+
+/** LAN peers remembered at once; the longest silent is forgotten first. */
+export const MAX_LAN_PEERS = 256;
+
+/** Files remembered per LAN peer (from its announcements). */
+export const MAX_LAN_FILES_PER_PEER = 1024;
+
+/** Who-has answers sent per second at most, so a flood of queries cannot make us flood the LAN. */
+export const MAX_LAN_REPLIES_PER_SECOND = 100;
+
+/** Multicast TTL: 1 keeps discovery on the local link. */
+export const LAN_MULTICAST_TTL = 1;
+
+/** Largest manifest accepted over TCP, as JSON: 65,536 chunk hashes of 66 characters plus the rest. */
+export const MAX_MANIFEST_JSON_BYTES = 5 * 1024 * 1024;
+
+/** How long a TCP manifest request may take from connect to the last byte. */
+export const MANIFEST_TIMEOUT_MS = 10_000;
+
+/** How long an incoming TCP connection may take to send its first bytes (the hello frame or a manifest request). */
+export const TCP_FIRST_BYTES_TIMEOUT_MS = 10_000;
+
+/** Incoming TCP connections that have not yet said what they are, at most. */
+export const MAX_PENDING_TCP = 64;
+
+/** Suffix of a download in progress, next to where the file will be. */
+export const PARTIAL_SUFFIX = '.shoal-partial';
+
+/** Longest file name written, in UTF-8 bytes: Linux allows 255; room is left for PARTIAL_SUFFIX. */
+export const MAX_NAME_BYTES = 255 - PARTIAL_SUFFIX.length;
+
+/** Chunks hashed at once when sharing or checking a file (DESIGN.md: node:crypto runs 1.2–1.8 GB/s). */
+export const HASH_CONCURRENCY = 2;
+
+/** How often a watched folder is scanned for new or changed files. */
+export const WATCH_SCAN_MS = 2_000;
+
+/** Progress lines on a non-terminal stdout are printed at most this often. */
+export const PROGRESS_LINE_MS = 2_000;
+
+/** The terminal progress bar is redrawn at most this often. */
+export const PROGRESS_REDRAW_MS = 200;

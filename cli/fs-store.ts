@@ -1,0 +1,349 @@
+import { constants as FS, type Stats } from 'node:fs';
+import { link, lstat, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { Bitfield } from '../src/lib/core/bitfield.ts';
+import { chunkRange } from '../src/lib/core/chunks.ts';
+import type { ChunkStore, StoredFile, Visibility } from '../src/lib/peer/ports.ts';
+import { PARTIAL_SUFFIX } from './constants.ts';
+import type { DataDir, FileRecord } from './data-dir.ts';
+import { CliError, fsError } from './errors.ts';
+import { verifiedChunks, type HashedFile } from './hash-file.ts';
+import { sha256Hex } from './identity.ts';
+import { pathInside, safeFileName } from './safe-name.ts';
+
+export interface FsStoreOptions {
+  data: DataDir;
+  /** Where new downloads are written. */
+  downloadDir: string;
+  /** Overwrite an existing file where a download would be written. */
+  force?: boolean;
+  /** Which records of the data directory this process loads and serves (default: all). */
+  include?: (record: FileRecord) => boolean;
+  /** A shared file no longer matches its manifest (changed on disk): it is no longer served. */
+  onStale?: (id: string, path: string) => void;
+  /** A download was verified whole and moved to its final name. */
+  onFinished?: (id: string, path: string) => void;
+  /** Resuming: bytes of an existing partial file checked so far. */
+  onCheck?: (id: string, bytes: number, total: number) => void;
+}
+
+interface Entry {
+  record: FileRecord;
+  have: Bitfield;
+  /** Open handle: read-write on the partial file while downloading, read-only otherwise. */
+  fh: FileHandle | null;
+  opening: Promise<FileHandle> | null;
+  finishing: Promise<void> | null;
+  stale: boolean;
+}
+
+export interface LoadResult {
+  /** Ids loaded and ready to serve or resume. */
+  ready: string[];
+  /** Complete files whose size or mtime changed since they were hashed: hash them again. */
+  changed: FileRecord[];
+  /** Complete files that are gone from disk. */
+  missing: FileRecord[];
+}
+
+/**
+ * The ChunkStore of the Node peer (DESIGN.md, "Storage"): shared files are read in place, by
+ * range, and every chunk read is checked against its hash before it is served; a download is
+ * written into `<name>.shoal-partial` beside its final name and renamed only after its last
+ * chunk is verified and written. Records (manifest and paths) live in the data directory.
+ */
+export class FsChunkStore implements ChunkStore {
+  readonly #opts: FsStoreOptions;
+  readonly #entries = new Map<string, Entry>();
+  #closed = false;
+
+  constructor(opts: FsStoreOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * Loads the data directory's records. A complete file is checked by size and mtime only (no
+   * re-hash); an unfinished download has its partial file hashed chunk by chunk to learn which
+   * chunks it holds.
+   */
+  async load(): Promise<LoadResult> {
+    const result: LoadResult = { ready: [], changed: [], missing: [] };
+    const { records } = await this.#opts.data.list();
+    for (const record of records) {
+      if (this.#opts.include && !this.#opts.include(record)) continue;
+      if (record.complete) {
+        const st = await stat(record.path).catch(() => null);
+        if (!st || !st.isFile()) {
+          result.missing.push(record);
+          continue;
+        }
+        if (st.size !== record.manifest.size || st.mtimeMs !== record.mtimeMs) {
+          result.changed.push(record);
+          continue;
+        }
+        this.#entries.set(record.id, newEntry(record, Bitfield.full(record.manifest.chunkHashes.length)));
+        result.ready.push(record.id);
+      } else {
+        await this.#openDownload(record);
+        result.ready.push(record.id);
+      }
+    }
+    return result;
+  }
+
+  /** Shares a file hashed in place. Replaces an earlier record of the same id. */
+  async addSeed(path: string, hashed: HashedFile, visibility: Visibility): Promise<StoredFile> {
+    const previous = this.#entries.get(hashed.id);
+    if (previous && previous.record.complete && previous.record.path !== path && !previous.stale) {
+      // The same bytes are shared already from another path: keep serving that one.
+      return this.#stored(previous);
+    }
+    if (previous) await this.#closeEntry(previous);
+    const record: FileRecord = {
+      id: hashed.id,
+      manifest: hashed.manifest,
+      role: 'seed',
+      visibility,
+      addedAt: Date.now(),
+      path,
+      complete: true,
+      size: hashed.size,
+      mtimeMs: hashed.mtimeMs
+    };
+    await this.#opts.data.put(record);
+    const entry = newEntry(record, Bitfield.full(hashed.manifest.chunkHashes.length));
+    this.#entries.set(record.id, entry);
+    return this.#stored(entry);
+  }
+
+  /** Where a download of `name` would be written, and its partial file. */
+  targetOf(name: string): { path: string; partial: string } {
+    const path = pathInside(this.#opts.downloadDir, safeFileName(name));
+    return { path, partial: path + PARTIAL_SUFFIX };
+  }
+
+  record(id: string): FileRecord | undefined {
+    return this.#entries.get(id)?.record;
+  }
+
+  /** Ids whose file changed on disk since it was hashed (no longer served). */
+  isStale(id: string): boolean {
+    return this.#entries.get(id)?.stale ?? false;
+  }
+
+  // ChunkStore
+
+  async putFile(file: Omit<StoredFile, 'have'>): Promise<void> {
+    if (this.#entries.has(file.id)) return;
+    if (file.role !== 'download') throw new CliError('BAD_ARGUMENT', 'Shared files are added with addSeed.');
+    const { path, partial } = this.targetOf(file.manifest.name);
+    if (!this.#opts.force && (await exists(path))) {
+      throw new CliError('EXISTS', `${path} exists already; use --force to overwrite it, or -o to download elsewhere.`);
+    }
+    const record: FileRecord = {
+      id: file.id,
+      manifest: file.manifest,
+      role: 'download',
+      visibility: file.visibility,
+      addedAt: file.addedAt,
+      path,
+      partial,
+      complete: false
+    };
+    await this.#openDownload(record);
+    await this.#opts.data.put(record);
+  }
+
+  async getFile(id: string): Promise<StoredFile | undefined> {
+    const entry = this.#entries.get(id);
+    return entry ? this.#stored(entry) : undefined;
+  }
+
+  async listFiles(): Promise<StoredFile[]> {
+    return [...this.#entries.values()].filter((e) => !e.stale).map((e) => this.#stored(e));
+  }
+
+  /** Stops sharing `id`. A shared or finished file stays on disk; an unfinished partial file is removed. */
+  async deleteFile(id: string): Promise<void> {
+    const entry = this.#entries.get(id);
+    this.#entries.delete(id);
+    if (entry) {
+      await this.#closeEntry(entry);
+      if (!entry.record.complete && entry.record.partial) await rm(entry.record.partial, { force: true });
+    }
+    await this.#opts.data.delete(id);
+  }
+
+  async getChunk(id: string, index: number): Promise<Uint8Array | undefined> {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.stale || !entry.have.get(index)) return undefined;
+    const m = entry.record.manifest;
+    const { start, end } = chunkRange(m.size, m.chunkSize, index);
+    const buf = Buffer.allocUnsafe(end - start);
+    try {
+      const fh = await this.#handle(entry);
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      if (off === buf.length && sha256Hex(buf) === m.chunkHashes[index]) return buf;
+    } catch {
+      // unreadable: treated like a changed file below
+    }
+    this.#markStale(entry);
+    return undefined;
+  }
+
+  async putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
+    const entry = this.#entries.get(id);
+    if (!entry) throw new CliError('NOT_FOUND', `No download of ${id} in this store.`);
+    if (entry.have.get(index)) return; // a duplicate from the endgame, or already finished
+    const m = entry.record.manifest;
+    const { start, end } = chunkRange(m.size, m.chunkSize, index);
+    if (bytes.length !== end - start) throw new CliError('IO', `Chunk ${index} has the wrong length.`);
+    const partial = entry.record.partial!;
+    try {
+      const fh = await this.#handle(entry);
+      let off = 0;
+      while (off < bytes.length) {
+        const { bytesWritten } = await fh.write(bytes, off, bytes.length - off, start + off);
+        off += bytesWritten;
+      }
+    } catch (err) {
+      throw fsError(err, `writing ${partial}`);
+    }
+    if (this.#closed) return;
+    entry.have.set(index);
+    if (entry.have.complete) await this.#finish(entry);
+  }
+
+  /** Closes every open file. Partial files stay for a later resume. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const entry of this.#entries.values()) {
+      await entry.finishing?.catch(() => undefined);
+      await this.#closeEntry(entry);
+    }
+  }
+
+  // internals
+
+  #stored(entry: Entry): StoredFile {
+    const r = entry.record;
+    // A copy: the engine's bitfield moves when a chunk is counted, the store's when it is written.
+    const have = new Bitfield(entry.have.size, entry.have.bytes);
+    return { id: r.id, manifest: r.manifest, role: r.role, visibility: r.visibility, addedAt: r.addedAt, have };
+  }
+
+  /** Opens (creating) the partial file of a download and learns which chunks it already holds. */
+  async #openDownload(record: FileRecord): Promise<void> {
+    const partial = record.partial!;
+    let fh: FileHandle;
+    try {
+      const st = await lstat(partial).catch(() => null);
+      if (st && !st.isFile()) throw new CliError('EXISTS', `${partial} exists and is not a regular file.`);
+      fh = await open(partial, FS.O_RDWR | FS.O_CREAT | FS.O_NOFOLLOW, 0o644);
+    } catch (err) {
+      throw fsError(err, `opening ${partial}`);
+    }
+    const total = record.manifest.size;
+    const have = await verifiedChunks(fh, record.manifest, (bytes) => this.#opts.onCheck?.(record.id, bytes, total)).catch(async (err) => {
+      await fh.close().catch(() => undefined);
+      throw fsError(err, `reading ${partial}`);
+    });
+    const entry = newEntry(record, have);
+    entry.fh = fh;
+    this.#entries.set(record.id, entry);
+    if (have.complete) await this.#finish(entry);
+  }
+
+  #finish(entry: Entry): Promise<void> {
+    entry.finishing ??= this.#doFinish(entry).catch((err) => {
+      entry.finishing = null;
+      throw err;
+    });
+    return entry.finishing;
+  }
+
+  /** The last chunk is written: flush, then move the partial file to its final name. */
+  async #doFinish(entry: Entry): Promise<void> {
+    const { path, partial } = entry.record;
+    if (!partial) return;
+    try {
+      const fh = await this.#handle(entry);
+      await fh.truncate(entry.record.manifest.size);
+      await fh.sync();
+    } catch (err) {
+      throw fsError(err, `writing ${partial}`);
+    }
+    await this.#closeEntry(entry);
+    try {
+      if (this.#opts.force) await rename(partial, path);
+      else {
+        // link() never replaces an existing file, so a file that appeared meanwhile is kept.
+        try {
+          await link(partial, path);
+          await unlink(partial);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EEXIST') throw err;
+          // A filesystem without hard links: check, then rename.
+          if (await exists(path)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+          await rename(partial, path);
+        }
+      }
+    } catch (err) {
+      throw fsError(err, `renaming ${partial} to ${path}`);
+    }
+    const st: Stats = await stat(path);
+    entry.record = { ...entry.record, partial: undefined, complete: true, size: st.size, mtimeMs: st.mtimeMs };
+    await this.#opts.data.put(entry.record);
+    this.#opts.onFinished?.(entry.record.id, path);
+  }
+
+  #handle(entry: Entry): Promise<FileHandle> {
+    if (entry.fh) return Promise.resolve(entry.fh);
+    const path = entry.record.complete ? entry.record.path : entry.record.partial!;
+    entry.opening ??= open(path, entry.record.complete ? 'r' : 'r+').then(
+      (fh) => {
+        entry.fh = fh;
+        entry.opening = null;
+        return fh;
+      },
+      (err) => {
+        entry.opening = null;
+        throw err;
+      }
+    );
+    return entry.opening;
+  }
+
+  async #closeEntry(entry: Entry): Promise<void> {
+    const fh = entry.fh ?? (await entry.opening?.catch(() => null)) ?? null;
+    entry.fh = null;
+    entry.opening = null;
+    await fh?.close().catch(() => undefined);
+  }
+
+  #markStale(entry: Entry): void {
+    if (entry.stale) return;
+    entry.stale = true;
+    void this.#closeEntry(entry);
+    this.#opts.onStale?.(entry.record.id, entry.record.complete ? entry.record.path : entry.record.partial!);
+  }
+}
+
+function newEntry(record: FileRecord, have: Bitfield): Entry {
+  return { record, have, fh: null, opening: null, finishing: null, stale: false };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw fsError(err, `checking ${path}`);
+  }
+}
