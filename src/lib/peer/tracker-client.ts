@@ -149,6 +149,8 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
   /** Sends one event and resolves with its acknowledgement, or throws TrackerError. */
   async request<T = Record<string, unknown>>(event: string, payload: unknown): Promise<T> {
     if (this.#closed) throw new TrackerError('CLOSED', 'The tracker connection is closed.');
+    // While (re)connecting, wait up to the ack timeout for the greeting instead of failing at once.
+    if (event !== 'hello' && !this.connected) await this.#readyWithin(this.#ackTimeoutMs);
     if (!this.#socket.connected) throw new TrackerError('TRACKER_UNREACHABLE', 'Not connected to the tracker.');
     let res: { ok: boolean; code?: string; message?: string } & Record<string, unknown>;
     try {
@@ -168,6 +170,20 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
     if (this.#reconnect) clearTimeout(this.#reconnect);
     this.#socket.disconnect();
     this.removeAll();
+  }
+
+  #readyWithin(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new TrackerError('TRACKER_UNREACHABLE', 'Not connected to the tracker.'));
+      }, ms);
+      const off = this.on('connected', () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
   }
 
   async #greet(): Promise<void> {

@@ -1,0 +1,94 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.ts';
+import { openPeer, shareFile, startTestApp, type TestApp } from '../helpers/app.ts';
+
+let app: TestApp;
+let browser: Browser;
+let dir: string;
+const contexts: BrowserContext[] = [];
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function context(): Promise<BrowserContext> {
+  const c = await browser.newContext({ acceptDownloads: true });
+  contexts.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shoal-storage-'));
+  app = await startTestApp();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await app?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('storage failures in the browser', () => {
+  it('says plainly when the browser refuses IndexedDB, and the page keeps working', async () => {
+    const c = await context();
+    await c.addInitScript(() => {
+      IDBFactory.prototype.open = function () {
+        throw new DOMException('IndexedDB is disabled in this profile', 'InvalidStateError');
+      };
+    });
+    const page = await c.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(app.url);
+    await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/refused storage \(IndexedDB\)/);
+    // The download box still validates input: the page did not crash.
+    await page.getByTestId('download-input').fill('zz');
+    await page.getByTestId('download-go').click();
+    await page.getByTestId('download-input-error').waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('stops a download with a clear message when storage is full, keeps what was stored, and resumes', async () => {
+    const bytes = randomBytes(8 * 1024 * 1024);
+    const path = join(dir, 'big.bin');
+    await writeFile(path, bytes);
+    const seeder = await (await context()).newPage();
+    await openPeer(seeder, app.url);
+    const { id } = await shareFile(seeder, path, 'big.bin');
+
+    // In the downloader, chunk writes fail with QuotaExceededError after three, while a flag is set.
+    const c = await context();
+    await c.addInitScript(() => {
+      const put = IDBObjectStore.prototype.put;
+      let blobs = 0;
+      IDBObjectStore.prototype.put = function (value: unknown, key?: IDBValidKey) {
+        if (value instanceof Blob && localStorage.getItem('test.quota') === 'full' && ++blobs > 3) {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        }
+        return put.call(this, value, key);
+      };
+    });
+    const page = await c.newPage();
+    await page.goto(app.url);
+    await page.evaluate(() => localStorage.setItem('test.quota', 'full'));
+    await openPeer(page, app.url);
+    await page.goto(`${app.url}/d/${id}`);
+    await page.getByTestId('download-reason').filter({ hasText: 'Storage is full' }).waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('download-state').textContent()).resolves.toBe('failed');
+    const kept = Number((await page.getByTestId('download-percent').textContent())!.replace('%', ''));
+    expect(kept).toBeGreaterThan(0);
+
+    // Space freed: after a reload the download resumes from the stored chunks and completes.
+    await page.evaluate(() => localStorage.removeItem('test.quota'));
+    await page.reload();
+    const resumed = Number((await page.getByTestId('download-percent').textContent({ timeout: 30_000 }))!.replace('%', ''));
+    expect(resumed).toBeGreaterThanOrEqual(Math.min(kept, 30));
+    await page.getByTestId('download-state').filter({ hasText: 'Complete' }).waitFor({ timeout: 60_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
+    expect(sha(await readFile(await download.path()))).toBe(sha(bytes));
+  });
+});
