@@ -52,8 +52,9 @@ export function fsError(err: unknown, action: string): CliError {
       return new CliError('DISK_FULL', `The disk is full (${action}).`, { cause: err });
     case 'EACCES':
     case 'EPERM':
-    case 'EROFS':
       return new CliError('PERMISSION', `Permission denied (${action}).`, { cause: err });
+    case 'EROFS':
+      return new CliError('PERMISSION', `The file system is read-only (${action}).`, { cause: err });
     case 'ENOENT':
       return new CliError('NOT_FOUND', `No such file or directory (${action}).`, { cause: err });
     case 'EEXIST':

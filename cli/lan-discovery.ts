@@ -177,13 +177,13 @@ export class LanDiscovery implements Directory {
     const found = new Map<string, RemotePeer>();
     for (const p of this.peers()) {
       const f = p.files.get(id);
-      if (f && f.have > 0 && p.tcpPort !== 0) found.set(p.peerId, { peerId: p.peerId, kind: 'node', have: f.have, seeder: f.have === f.chunks });
+      if (f && holds(f) && p.tcpPort !== 0) found.set(p.peerId, { peerId: p.peerId, kind: 'node', have: f.have, seeder: f.have === f.chunks });
     }
     const unicast = this.#unicast;
     if (!unicast) return [...found.values()];
     const nonce = randomInt(0, 0xffffffff);
     this.#queries.set(nonce, (d) => {
-      if (d.id === id && d.have > 0 && d.tcpPort !== 0) found.set(d.peerId, { peerId: d.peerId, kind: 'node', have: d.have, seeder: d.have === d.chunks });
+      if (d.id === id && holds(d) && d.tcpPort !== 0) found.set(d.peerId, { peerId: d.peerId, kind: 'node', have: d.have, seeder: d.have === d.chunks });
     });
     this.#send({ type: 'whohas', peerId: this.#opts.peerId, tcpPort: this.#opts.tcpPort(), nonce, id });
     await new Promise((r) => setTimeout(r, this.#opts.queryMs ?? LAN_QUERY_MS));
@@ -261,7 +261,7 @@ export class LanDiscovery implements Directory {
       case 'whohas': {
         this.#touch(d.peerId, rinfo.address, d.tcpPort);
         const mine = this.#opts.holdings().find((f) => f.id === d.id);
-        if (!mine || mine.have === 0 || !this.#takeReplyToken()) return;
+        if (!mine || !holds(mine) || !this.#takeReplyToken()) return;
         this.#send(
           { type: 'ihave', peerId: this.#opts.peerId, tcpPort: this.#opts.tcpPort(), nonce: d.nonce, id: mine.id, have: mine.have, chunks: mine.chunks },
           { address: rinfo.address, port: rinfo.port }
@@ -321,6 +321,11 @@ export class LanDiscovery implements Directory {
     this.#replyTokens--;
     return true;
   }
+}
+
+/** A peer can serve something of a file: a chunk, or the manifest of an empty file. */
+function holds(f: HeldFile): boolean {
+  return f.have > 0 || f.chunks === 0;
 }
 
 function bind(socket: Socket, port: number, address?: string): Promise<void> {

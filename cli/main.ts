@@ -1,23 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { commandHelp, globalHelp, parseArgv, resolveSettings, type Command } from './args.ts';
-import { runGet } from './commands/get.ts';
-import { runSearch, runWhoHas } from './commands/lookup.ts';
-import { runLs } from './commands/ls.ts';
-import { runSeed } from './commands/seed.ts';
-import { runShell } from './commands/shell.ts';
 import { loadConfig } from './config.ts';
 import type { Context } from './context.ts';
 import { CliError, exitCodeOf } from './errors.ts';
 import { shutdownWebRtc } from './node-webrtc.ts';
 import { Output } from './output.ts';
 
+/** Each command's module is loaded only when it runs, so `--help` and `ls` start fast. */
 const RUN: Record<Command, (ctx: Context) => Promise<number>> = {
-  seed: runSeed,
-  get: runGet,
-  search: runSearch,
-  whohas: runWhoHas,
-  ls: runLs,
-  shell: runShell
+  seed: async (ctx) => (await import('./commands/seed.ts')).runSeed(ctx),
+  get: async (ctx) => (await import('./commands/get.ts')).runGet(ctx),
+  search: async (ctx) => (await import('./commands/lookup.ts')).runSearch(ctx),
+  whohas: async (ctx) => (await import('./commands/lookup.ts')).runWhoHas(ctx),
+  ls: async (ctx) => (await import('./commands/ls.ts')).runLs(ctx),
+  shell: async (ctx) => (await import('./commands/shell.ts')).runShell(ctx)
 };
 
 function version(): string {

@@ -223,7 +223,7 @@ export class NodePeer {
       const eng = engine;
       eng.on('warning', (peer, code, message, id) => {
         if (code === 'SESSION_CLOSED' && /^WIRE_/.test(message)) counters.add('malformedWireMessages', `${peer} ${message}`);
-        log.debug('peer warning', { peer, code, message, id });
+        log.debug('peer warning', { peer, code, reason: message, id });
       });
       if (tracker) {
         tracker.on('connected', () => void eng.announceAll().catch(() => undefined));
