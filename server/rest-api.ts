@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { Logger } from '../src/lib/log.ts';
 import { isContentId } from '../src/lib/core/manifest.ts';
 import { HTTP_STATUS, TrackerError } from '../src/lib/tracker/errors.ts';
-import { filesQuerySchema, peersQuerySchema } from '../src/lib/tracker/rest-schemas.ts';
+import { filesQuerySchema, historyQuerySchema, peersQuerySchema } from '../src/lib/tracker/rest-schemas.ts';
 import { describeIssues } from '../src/lib/tracker/schemas.ts';
 import type { Tracker } from '../src/lib/tracker/tracker.ts';
 
@@ -47,7 +47,12 @@ export function createRestHandler(tracker: Tracker, deps: { log: Logger }): Rest
   /** Resolves to the body for a known route, or undefined if the path is not the API's. */
   const route = async (path: string, query: Query): Promise<object | undefined> => {
     if (path === '/api/health') return { ok: true, ...(await tracker.health()) };
-    if (path === '/api/stats') return { ok: true, ...(await tracker.report()) };
+    if (path === '/api/stats') return { ok: true, ...(await tracker.statistics()) };
+    if (path === '/api/stats/history') {
+      const { minutes } = parseQuery(historyQuerySchema, query);
+      return { ok: true, points: await tracker.history(minutes) };
+    }
+    if (path === '/api/overview') return { ok: true, ...(await tracker.overview()) };
     if (path === '/api/files') {
       const { q, limit, offset } = parseQuery(filesQuerySchema, query);
       return { ok: true, ...(await tracker.search({ q, limit, offset })) };
@@ -101,5 +106,8 @@ export function createRestHandler(tracker: Tracker, deps: { log: Logger }): Rest
 }
 
 function isApiPath(path: string): boolean {
-  return ['/api/health', '/api/stats', '/api/files', '/api/peers'].includes(path) || path.startsWith('/api/files/');
+  return (
+    ['/api/health', '/api/stats', '/api/stats/history', '/api/overview', '/api/files', '/api/peers'].includes(path) ||
+    path.startsWith('/api/files/')
+  );
 }

@@ -16,6 +16,7 @@ import {
   heartbeatSchema,
   helloSchema,
   manifestSchema,
+  reportSchema,
   searchSchema,
   signalSchema,
   unannounceSchema,
@@ -76,6 +77,7 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
     whohas: route('other', whohasSchema, (c, req) => tracker.whohas(c.peerId, req.id)),
     manifest: route('other', manifestSchema, (_c, req) => tracker.manifest(req.id)),
     search: route('search', searchSchema, (_c, req) => tracker.search(req)),
+    report: route('other', reportSchema, (c, req) => tracker.report(c.peerId, req)),
     signal: route('signal', signalSchema, (c, req) => {
       tracker.authorizeSignal(c.peerId, req.to);
       const target = sockets.get(req.to);

@@ -8,12 +8,22 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { Server } from 'socket.io';
 import { createLogger, type Logger } from '../src/lib/log.ts';
-import { DEFAULT_EXPIRY_MS, DEFAULT_HEARTBEAT_MS, MAX_HTTP_BUFFER_BYTES, MIN_EXPIRY_MS } from '../src/lib/tracker/constants.ts';
+import {
+  DEFAULT_DASHBOARD_INTERVAL_MS,
+  DEFAULT_EXPIRY_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_STATS_INTERVAL_MS,
+  DEFAULT_STATS_RETENTION_MS,
+  MAX_DASHBOARD_CLIENTS,
+  MAX_HTTP_BUFFER_BYTES,
+  MIN_EXPIRY_MS
+} from '../src/lib/tracker/constants.ts';
 import type { IndexStore } from '../src/lib/tracker/index-store.ts';
 import { iceServersSchema, type IceServer } from '../src/lib/tracker/schemas.ts';
 import { SqliteIndexStore } from '../src/lib/tracker/sqlite-store.ts';
 import { Tracker } from '../src/lib/tracker/tracker.ts';
 import { nodeSha256 } from './node-crypto.ts';
+import { attachDashboardFeed } from './dashboard-feed.ts';
 import { createRestHandler, type RestHandler } from './rest-api.ts';
 import { attachSocketApi } from './socket-api.ts';
 
@@ -30,6 +40,12 @@ export interface TrackerHostOptions {
   destroyUpgrade?: boolean;
   /** Another IndexStore instead of SQLite in dataDir; the host closes it. */
   store?: IndexStore;
+  /** How often a statistics history point is written (default one minute; tests use less). */
+  statsIntervalMs?: number;
+  /** History points older than this are pruned (default 7 days). */
+  statsRetentionMs?: number;
+  /** How often dashboards (namespace /dashboard) get a fresh overview (default 2 s). */
+  dashboardIntervalMs?: number;
 }
 
 export interface TrackerHost {
@@ -46,7 +62,23 @@ export function sweepIntervalMs(expiryMs: number): number {
   return Math.max(10, Math.min(10_000, Math.floor(expiryMs / 4)));
 }
 
-function checkOptions(opts: TrackerHostOptions): { iceServers: IceServer[]; heartbeatMs: number; expiryMs: number } {
+interface CheckedOptions {
+  iceServers: IceServer[];
+  heartbeatMs: number;
+  expiryMs: number;
+  statsIntervalMs: number;
+  statsRetentionMs: number;
+  dashboardIntervalMs: number;
+}
+
+/** An interval option: a whole number of milliseconds within [min, max]. */
+function interval(name: string, value: number | undefined, fallback: number, min: number, max = 2 ** 31 - 1): number {
+  const ms = value ?? fallback;
+  if (!Number.isSafeInteger(ms) || ms < min || ms > max) throw new TypeError(`${name} must be an integer between ${min} and ${max}.`);
+  return ms;
+}
+
+function checkOptions(opts: TrackerHostOptions): CheckedOptions {
   if (typeof opts.dataDir !== 'string' || opts.dataDir === '') throw new TypeError('dataDir must be a directory path.');
   const ice = iceServersSchema.safeParse(opts.iceServers ?? []);
   if (!ice.success) throw new TypeError(`iceServers: ${ice.error.issues[0]?.message ?? 'invalid'}`);
@@ -56,7 +88,14 @@ function checkOptions(opts: TrackerHostOptions): { iceServers: IceServer[]; hear
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1 || heartbeatMs >= expiryMs) {
     throw new TypeError('heartbeatMs must be a positive integer below expiryMs.');
   }
-  return { iceServers: ice.data, heartbeatMs, expiryMs };
+  return {
+    iceServers: ice.data,
+    heartbeatMs,
+    expiryMs,
+    statsIntervalMs: interval('statsIntervalMs', opts.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS, 10),
+    statsRetentionMs: interval('statsRetentionMs', opts.statsRetentionMs, DEFAULT_STATS_RETENTION_MS, 1, Number.MAX_SAFE_INTEGER),
+    dashboardIntervalMs: interval('dashboardIntervalMs', opts.dashboardIntervalMs, DEFAULT_DASHBOARD_INTERVAL_MS, 10)
+  };
 }
 
 /** The default store: `<dataDir>/tracker.sqlite`, the directory created if missing. */
@@ -78,6 +117,29 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   });
   const socketApi = attachSocketApi(io, tracker, { log: log.child('socket') });
   const rest = createRestHandler(tracker, { log: log.child('rest') });
+  const feed = attachDashboardFeed(io, tracker, {
+    log: log.child('dashboard'),
+    intervalMs: options.dashboardIntervalMs,
+    maxClients: MAX_DASHBOARD_CLIENTS
+  });
+  let closed = false;
+  let recording = false;
+  const history = setInterval(() => {
+    if (closed || recording) return;
+    recording = true;
+    tracker
+      .recordHistory()
+      .then((point) => {
+        if (!closed) feed.publishPoint(point);
+      })
+      .catch((err: unknown) => {
+        if (!closed) log.warn('could not record a statistics point', { err: String(err) });
+      })
+      .finally(() => {
+        recording = false;
+      });
+  }, options.statsIntervalMs);
+  history.unref();
   const sweep = setInterval(() => {
     for (const peerId of tracker.sweep()) {
       log.debug('peer expired', { peerId });
@@ -89,7 +151,10 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      closed = true;
       clearInterval(sweep);
+      clearInterval(history);
+      feed.close();
       socketApi.close();
       io.engine.close();
       await store.close();

@@ -22,7 +22,7 @@ describe('tracker: presence', () => {
     expect(await request(b, 'whohas', { id: f2.id })).toEqual({ ok: true, peers: [] });
     const stats = (await t.get('/api/stats')).body;
     expect(stats.peers).toMatchObject({ peers: 1, swarms: 0, seeders: 0, leechers: 0 });
-    expect(stats.files).toEqual({ indexed: 2, active: 0 });
+    expect(stats.files).toEqual({ indexed: 2, active: 0, bytesAnnounced: 0 });
   });
 
   it('a silent peer expires after expiryMs and is disconnected; one that heartbeats stays', async () => {

@@ -65,3 +65,32 @@ export const RATE_LIMITS = {
 /** A connection with this many rejected messages within ABUSE_WINDOW_MS is disconnected. */
 export const ABUSE_THRESHOLD = 200;
 export const ABUSE_WINDOW_MS = 60_000;
+
+/** Largest `up` or `down` in one transfer report: 1 TiB, far above what a peer moves between two reports. */
+export const MAX_REPORT_BYTES = 2 ** 40;
+
+/** Largest `completed` in one transfer report: a peer finishing more downloads than this between reports is lying. */
+export const MAX_REPORT_COMPLETED = 10_000;
+
+/** One statistics history point per minute by default (the tracker host's timer). */
+export const DEFAULT_STATS_INTERVAL_MS = 60_000;
+
+/** History points are kept 7 days, then pruned: a week of minutes is 10,080 rows. */
+export const DEFAULT_STATS_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** GET /api/stats/history?minutes=: default one hour, at most the 7 days kept. */
+export const DEFAULT_HISTORY_MINUTES = 60;
+export const MAX_HISTORY_MINUTES = 7 * 24 * 60;
+
+/** Points one history answer holds at most (the newest): a week of minutes. */
+export const MAX_HISTORY_POINTS = MAX_HISTORY_MINUTES;
+
+/** How often dashboards get a fresh overview: every 2 s is live enough and cheap to compute once for all of them. */
+export const DEFAULT_DASHBOARD_INTERVAL_MS = 2_000;
+
+/** Dashboard connections at once; more are refused (they are unauthenticated, so they are capped). */
+export const MAX_DASHBOARD_CLIENTS = 500;
+
+/** Peers and most-shared public files an overview lists at most. */
+export const OVERVIEW_PEERS = 100;
+export const OVERVIEW_TOP_FILES = 20;

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chunkCount } from '../core/chunks.ts';
 import { createManifest, type Manifest } from '../core/manifest.ts';
+import type { StatsPoint } from './api.ts';
 import type { IndexStore } from './index-store.ts';
 import { parseSearchQuery } from './search-query.ts';
 
@@ -16,6 +17,24 @@ function sample(name: string, size = 40_000): { id: string; manifest: Manifest }
   const chunkHashes = Array.from({ length: chunkCount(size, chunkSize) }, () => randomBytes(32).toString('hex'));
   const manifest = createManifest({ name, size, mimeType: 'text/plain', chunkSize, chunkHashes });
   return { id: createHash('sha256').update(JSON.stringify(manifest)).digest('hex'), manifest };
+}
+
+/** A history point at `time` whose counters are all `n`. */
+function point(time: number, n = 1): StatsPoint {
+  return {
+    time,
+    browserPeers: n,
+    nodePeers: n + 1,
+    files: n + 2,
+    swarms: n + 3,
+    bytesAnnounced: 2 ** 41 + n,
+    announces: n,
+    searches: n,
+    signals: n,
+    transfers: n,
+    bytesUp: 2 ** 40,
+    bytesDown: n
+  };
 }
 
 export function indexStoreContract(
@@ -114,6 +133,32 @@ export function indexStoreContract(
       expect((await store.search(parseSearchQuery('done_'), 10)).rows.map((r) => r.id)).toEqual([a.id]);
     });
 
+    it('stores statistics points and reads them back by time, oldest first', async () => {
+      const store = await fresh();
+      expect(await store.statsHistory(0, 10)).toEqual([]);
+      for (const t of [1000, 2000, 3000, 4000]) await store.addStatsPoint(point(t, t / 1000));
+      expect(await store.statsHistory(0, 10)).toEqual([point(1000, 1), point(2000, 2), point(3000, 3), point(4000, 4)]);
+      expect((await store.statsHistory(2000, 10)).map((p) => p.time)).toEqual([2000, 3000, 4000]);
+      expect((await store.statsHistory(5000, 10)).map((p) => p.time)).toEqual([]);
+      // Capped: the newest ones, still oldest first.
+      expect((await store.statsHistory(0, 2)).map((p) => p.time)).toEqual([3000, 4000]);
+      expect(await store.statsHistory(0, 0)).toEqual([]);
+    });
+
+    it('keeps two points taken in the same millisecond, and prunes old points', async () => {
+      const store = await fresh();
+      await store.addStatsPoint(point(1000, 1));
+      await store.addStatsPoint(point(1000, 2));
+      await store.addStatsPoint(point(2000, 3));
+      await store.addStatsPoint(point(3000, 4));
+      expect((await store.statsHistory(0, 10)).map((p) => p.announces)).toEqual([1, 2, 3, 4]);
+      expect(await store.pruneStats(2000)).toBe(2);
+      expect(await store.pruneStats(2000)).toBe(0);
+      expect((await store.statsHistory(0, 10)).map((p) => p.time)).toEqual([2000, 3000]);
+      // Files are untouched by the history.
+      expect(await store.countFiles()).toBe(0);
+    });
+
     it('close is idempotent', async () => {
       const store = await open();
       await store.close();
@@ -125,12 +170,14 @@ export function indexStoreContract(
         const store = await open();
         const a = sample('persist.txt');
         await store.recordAnnounces([{ ...a, visibility: 'unlisted' }], 1234);
+        await store.addStatsPoint(point(5000, 7));
         await store.close();
         const again = await reopen(store);
         opened.push(again);
         expect(await store.getFile(a.id).catch(() => 'closed')).toBe('closed');
         expect(await again.getFile(a.id)).toMatchObject({ name: 'persist.txt', visibility: 'unlisted', lastSeen: 1234 });
         expect(await again.getManifest(a.id)).toEqual(a.manifest);
+        expect(await again.statsHistory(0, 10)).toEqual([point(5000, 7)]);
       });
     }
   });

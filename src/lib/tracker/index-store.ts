@@ -1,9 +1,10 @@
 /**
  * The file index: every manifest the tracker has verified, with a few facts about it. Survives
- * restarts. Implementations: SQLite (sqlite-store.ts, the default) and memory (memory-store.ts,
+ * restarts, and so does the statistics history. Implementations: SQLite (sqlite-store.ts, the default) and memory (memory-store.ts,
  * for tests); both pass index-store.contract.ts. Async so that a shared database can serve too.
  */
 import type { Manifest } from '../core/manifest.ts';
+import type { StatsPoint } from './api.ts';
 import type { Visibility } from './schemas.ts';
 
 export interface StoredFile {
@@ -59,6 +60,12 @@ export interface IndexStore {
   /** Public matches, most recently seen first, at most `maxRows`, and how many there are in all. */
   search(query: StoreQuery, maxRows: number): Promise<{ total: number; rows: SearchRow[] }>;
   countFiles(): Promise<number>;
+  /** Appends one statistics history point (the tracker takes one a minute). */
+  addStatsPoint(point: StatsPoint): Promise<void>;
+  /** Points taken at or after `since`, oldest first; when more than `maxPoints`, the newest `maxPoints`. */
+  statsHistory(since: number, maxPoints: number): Promise<StatsPoint[]>;
+  /** Deletes the points taken before `before`; resolves to how many went. */
+  pruneStats(before: number): Promise<number>;
   /** Idempotent. */
   close(): Promise<void>;
 }

@@ -1,11 +1,14 @@
 /** An IndexStore in memory: for tests and throwaway trackers. Forgets everything on close. */
 import type { Manifest } from '../core/manifest.ts';
+import type { StatsPoint } from './api.ts';
 import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from './index-store.ts';
 import { matchesQuery } from './search-query.ts';
 
 export class MemoryIndexStore implements IndexStore {
   readonly kind = 'memory';
   #files = new Map<string, { file: StoredFile; manifest: Manifest }>();
+  /** Ordered by time (points are appended in time order; an out-of-order one is inserted in place). */
+  #points: StatsPoint[] = [];
 
   async getFile(id: string): Promise<StoredFile | undefined> {
     const entry = this.#files.get(id);
@@ -74,7 +77,27 @@ export class MemoryIndexStore implements IndexStore {
     return this.#files.size;
   }
 
+  async addStatsPoint(point: StatsPoint): Promise<void> {
+    let i = this.#points.length;
+    while (i > 0 && this.#points[i - 1].time > point.time) i--;
+    this.#points.splice(i, 0, { ...point });
+  }
+
+  async statsHistory(since: number, maxPoints: number): Promise<StatsPoint[]> {
+    const from = this.#points.findIndex((p) => p.time >= since);
+    if (from < 0 || maxPoints <= 0) return [];
+    return this.#points.slice(Math.max(from, this.#points.length - maxPoints)).map((p) => ({ ...p }));
+  }
+
+  async pruneStats(before: number): Promise<number> {
+    const keep = this.#points.filter((p) => p.time >= before);
+    const removed = this.#points.length - keep.length;
+    this.#points = keep;
+    return removed;
+  }
+
   async close(): Promise<void> {
     this.#files.clear();
+    this.#points = [];
   }
 }

@@ -80,4 +80,25 @@ describe('Registry', () => {
     r.addPeer('a', 'browser', 1);
     expect(r.mayContact('a', 'e')).toBe(false);
   });
+
+  it('sums the sizes of active swarms, tells what a peer holds, and ranks the busiest swarms', () => {
+    const r = new Registry({ maxContactsPerPeer: 10 });
+    for (const p of ['a', 'b', 'c']) r.addPeer(p, 'browser', 0);
+    r.join('a', F, 2, 2, 1000);
+    r.join('a', G, 2, 0, 30);
+    r.join('b', G, 2, 2, 30);
+    r.join('c', G, 2, 1, 30);
+    expect(r.announcedBytes).toBe(1030);
+    expect(r.holding('c', G)).toBe(1);
+    expect(r.holding('c', F)).toBeUndefined();
+    expect(r.busiestSwarms()).toEqual([G, F]);
+    r.leave('a', F);
+    expect(r.announcedBytes).toBe(30);
+    r.removePeer('b');
+    r.removePeer('c');
+    expect(r.announcedBytes).toBe(30);
+    r.removePeer('a');
+    expect(r.announcedBytes).toBe(0);
+    expect(r.busiestSwarms()).toEqual([]);
+  });
 });

@@ -30,6 +30,8 @@ export class Registry {
   #peers = new Map<string, PeerState>();
   #swarms = new Map<string, Swarm>();
   #contacts: Contacts;
+  /** Sum of the sizes of the files whose swarm has someone in it. */
+  #announcedBytes = 0;
 
   constructor(opts: { maxContactsPerPeer: number }) {
     this.#contacts = new Contacts(opts.maxContactsPerPeer);
@@ -72,14 +74,18 @@ export class Registry {
     return out;
   }
 
-  /** Puts the peer in the swarm of `fileId` holding `have` of `chunks` chunks. False if the peer is not online. */
-  join(peerId: string, fileId: string, chunks: number, have: number): boolean {
+  /**
+   * Puts the peer in the swarm of `fileId` holding `have` of `chunks` chunks; `size` (bytes) counts
+   * towards announcedBytes while the swarm has members. False if the peer is not online.
+   */
+  join(peerId: string, fileId: string, chunks: number, have: number, size = 0): boolean {
     const peer = this.#peers.get(peerId);
     if (!peer) return false;
     let swarm = this.#swarms.get(fileId);
     if (!swarm) {
-      swarm = new Swarm(fileId, chunks);
+      swarm = new Swarm(fileId, chunks, size);
       this.#swarms.set(fileId, swarm);
+      this.#announcedBytes += swarm.bytes;
     }
     swarm.set(peerId, Math.min(have, swarm.chunks));
     peer.files.add(fileId);
@@ -99,7 +105,30 @@ export class Registry {
     const swarm = this.#swarms.get(fileId);
     if (!swarm) return;
     swarm.remove(peerId);
-    if (swarm.size === 0) this.#swarms.delete(fileId);
+    if (swarm.size === 0) {
+      this.#swarms.delete(fileId);
+      this.#announcedBytes -= swarm.bytes;
+    }
+  }
+
+  /** Chunks the peer holds of a file, or undefined if it is not in that swarm. */
+  holding(peerId: string, fileId: string): number | undefined {
+    return this.#swarms.get(fileId)?.have(peerId);
+  }
+
+  /** Sum of the sizes of the files with at least one peer online. */
+  get announcedBytes(): number {
+    return this.#announcedBytes;
+  }
+
+  /**
+   * Ids of the active swarms with the most members (then most seeders, then id), best first.
+   * The caller filters them (e.g. unlisted files out), so it may ask for more than it shows.
+   */
+  busiestSwarms(): string[] {
+    return [...this.#swarms.values()]
+      .sort((a, b) => b.size - a.size || b.seeders - a.seeders || (a.id < b.id ? -1 : 1))
+      .map((s) => s.id);
   }
 
   fileCount(peerId: string): number {

@@ -1,7 +1,9 @@
 /** Schemas of the REST API's query parameters (strings in, typed values out). */
 import { z } from 'zod';
 import {
+  DEFAULT_HISTORY_MINUTES,
   DEFAULT_PEERS_LIMIT,
+  MAX_HISTORY_MINUTES,
   DEFAULT_SEARCH_LIMIT,
   MAX_PEERS_LIMIT,
   MAX_QUERY_LENGTH,
@@ -28,4 +30,8 @@ export const filesQuerySchema = z.object({
 export const peersQuerySchema = z.object({
   limit: intParam(1, MAX_PEERS_LIMIT, DEFAULT_PEERS_LIMIT),
   offset: intParam(0, Number.MAX_SAFE_INTEGER, 0)
+});
+
+export const historyQuerySchema = z.object({
+  minutes: intParam(1, MAX_HISTORY_MINUTES, DEFAULT_HISTORY_MINUTES)
 });

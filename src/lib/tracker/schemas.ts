@@ -11,6 +11,8 @@ import {
   MAX_SEARCH_CANDIDATES,
   MAX_SEARCH_LIMIT,
   DEFAULT_SEARCH_LIMIT,
+  MAX_REPORT_BYTES,
+  MAX_REPORT_COMPLETED,
   MAX_SIGNAL_JSON_BYTES
 } from './constants.ts';
 import { MAX_CHUNKS } from '../core/constants.ts';
@@ -127,6 +129,14 @@ export const searchSchema = z.object({
   offset: z.number().int().min(0).max(MAX_SEARCH_CANDIDATES).default(0)
 });
 export type SearchRequest = z.infer<typeof searchSchema>;
+
+/** Transfer report: bytes moved and downloads completed since the peer's previous report. */
+export const reportSchema = z.object({
+  up: z.number().int().min(0).max(MAX_REPORT_BYTES),
+  down: z.number().int().min(0).max(MAX_REPORT_BYTES),
+  completed: z.number().int().min(0).max(MAX_REPORT_COMPLETED)
+});
+export type ReportRequest = z.infer<typeof reportSchema>;
 
 /** RTCIceServer as the server is configured with (env SHOAL_ICE_SERVERS). */
 export const iceServerSchema = z.object({

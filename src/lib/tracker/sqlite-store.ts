@@ -4,11 +4,15 @@
  */
 import Database from 'better-sqlite3';
 import type { Manifest } from '../core/manifest.ts';
+import type { StatsPoint } from './api.ts';
 import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from './index-store.ts';
 import type { Visibility } from './schemas.ts';
 
-/** Bumped when the schema changes; migrations run from the stored `user_version`. */
-const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the schema changes; migrations run from the stored `user_version`.
+ * 1 → 2: adds `stats_history` (created by SCHEMA's IF NOT EXISTS; nothing else changes).
+ */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS files (
@@ -26,7 +30,57 @@ CREATE TABLE IF NOT EXISTS files (
   announce_count INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX IF NOT EXISTS files_public_recent ON files (visibility, last_seen DESC);
+CREATE TABLE IF NOT EXISTS stats_history (
+  time            INTEGER NOT NULL,
+  browser_peers   INTEGER NOT NULL,
+  node_peers      INTEGER NOT NULL,
+  files           INTEGER NOT NULL,
+  swarms          INTEGER NOT NULL,
+  bytes_announced INTEGER NOT NULL,
+  announces       INTEGER NOT NULL,
+  searches        INTEGER NOT NULL,
+  signals         INTEGER NOT NULL,
+  transfers       INTEGER NOT NULL,
+  bytes_up        INTEGER NOT NULL,
+  bytes_down      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS stats_history_time ON stats_history (time);
 `;
+
+interface PointRow {
+  time: number;
+  browser_peers: number;
+  node_peers: number;
+  files: number;
+  swarms: number;
+  bytes_announced: number;
+  announces: number;
+  searches: number;
+  signals: number;
+  transfers: number;
+  bytes_up: number;
+  bytes_down: number;
+}
+
+const POINT_COLUMNS =
+  'time, browser_peers, node_peers, files, swarms, bytes_announced, announces, searches, signals, transfers, bytes_up, bytes_down';
+
+function toPoint(r: PointRow): StatsPoint {
+  return {
+    time: r.time,
+    browserPeers: r.browser_peers,
+    nodePeers: r.node_peers,
+    files: r.files,
+    swarms: r.swarms,
+    bytesAnnounced: r.bytes_announced,
+    announces: r.announces,
+    searches: r.searches,
+    signals: r.signals,
+    transfers: r.transfers,
+    bytesUp: r.bytes_up,
+    bytesDown: r.bytes_down
+  };
+}
 
 interface FileRow {
   id: string;
@@ -90,7 +144,17 @@ export class SqliteIndexStore implements IndexStore {
       ),
       bump: db.prepare('UPDATE files SET last_seen = ?, announce_count = announce_count + 1 WHERE id = ?'),
       touch: db.prepare('UPDATE files SET last_seen = ? WHERE id = ?'),
-      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files')
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
+      addPoint: db.prepare(
+        `INSERT INTO stats_history (${POINT_COLUMNS})
+         VALUES (@time, @browserPeers, @nodePeers, @files, @swarms, @bytesAnnounced, @announces, @searches, @signals, @transfers, @bytesUp, @bytesDown)`
+      ),
+      history: db.prepare<[number, number], PointRow>(
+        `SELECT ${POINT_COLUMNS} FROM (
+           SELECT rowid AS r, ${POINT_COLUMNS} FROM stats_history WHERE time >= ? ORDER BY time DESC, rowid DESC LIMIT ?
+         ) ORDER BY time, r`
+      ),
+      prune: db.prepare('DELETE FROM stats_history WHERE time < ?')
     };
   }
 
@@ -184,6 +248,23 @@ export class SqliteIndexStore implements IndexStore {
   async countFiles(): Promise<number> {
     this.#open();
     return this.#stmts.count.get()!.n;
+  }
+
+  async addStatsPoint(point: StatsPoint): Promise<void> {
+    this.#open();
+    const { time, browserPeers, nodePeers, files, swarms, bytesAnnounced, announces, searches, signals, transfers, bytesUp, bytesDown } = point;
+    this.#stmts.addPoint.run({ time, browserPeers, nodePeers, files, swarms, bytesAnnounced, announces, searches, signals, transfers, bytesUp, bytesDown });
+  }
+
+  async statsHistory(since: number, maxPoints: number): Promise<StatsPoint[]> {
+    this.#open();
+    if (maxPoints <= 0) return [];
+    return this.#stmts.history.all(since, maxPoints).map(toPoint);
+  }
+
+  async pruneStats(before: number): Promise<number> {
+    this.#open();
+    return this.#stmts.prune.run(before).changes;
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,24 @@ export interface StatsSnapshot {
   noAck: number;
   unknownEvents: number;
   signalsRelayed: number;
-  announces: { files: number; newFiles: number };
+  announces: { requests: number; files: number; newFiles: number };
+  /** Searches answered, by socket or REST. */
+  searches: number;
+  /**
+   * Transfers: `completed` downloads (from reports and from leechers re-announcing as seeders,
+   * counted once per peer: see Tracker.report), bytes reported up and down, and reports received.
+   */
+  transfers: { completed: number; bytesUp: number; bytesDown: number; reports: number };
+}
+
+/** The counters a history point takes differences of. */
+export interface StatsCounters {
+  announces: number;
+  searches: number;
+  signals: number;
+  transfers: number;
+  bytesUp: number;
+  bytesDown: number;
 }
 
 export class Stats {
@@ -23,7 +40,9 @@ export class Stats {
   noAck = 0;
   unknownEvents = 0;
   signalsRelayed = 0;
-  announces = { files: 0, newFiles: 0 };
+  announces = { requests: 0, files: 0, newFiles: 0 };
+  searches = 0;
+  transfers = { completed: 0, bytesUp: 0, bytesDown: 0, reports: 0 };
 
   constructor(now: number) {
     this.startedAt = now;
@@ -51,7 +70,33 @@ export class Stats {
       noAck: this.noAck,
       unknownEvents: this.unknownEvents,
       signalsRelayed: this.signalsRelayed,
-      announces: { ...this.announces }
+      announces: { ...this.announces },
+      searches: this.searches,
+      transfers: { ...this.transfers }
     };
   }
+
+  counters(): StatsCounters {
+    return {
+      announces: this.announces.requests,
+      searches: this.searches,
+      signals: this.signalsRelayed,
+      transfers: this.transfers.completed,
+      bytesUp: this.transfers.bytesUp,
+      bytesDown: this.transfers.bytesDown
+    };
+  }
+}
+
+/** What happened between two readings of the counters (`before` undefined: since zero). */
+export function countersSince(now: StatsCounters, before: StatsCounters | undefined): StatsCounters {
+  const d = (k: keyof StatsCounters) => Math.max(0, now[k] - (before?.[k] ?? 0));
+  return {
+    announces: d('announces'),
+    searches: d('searches'),
+    signals: d('signals'),
+    transfers: d('transfers'),
+    bytesUp: d('bytesUp'),
+    bytesDown: d('bytesDown')
+  };
 }

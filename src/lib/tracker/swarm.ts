@@ -6,12 +6,15 @@ export class Swarm {
   readonly id: string;
   /** Chunk count of the file: a member holding all of them is a seeder. */
   readonly chunks: number;
+  /** File size in bytes (for the bytes-announced statistic). */
+  readonly bytes: number;
   #members = new Map<string, number>();
   #seeders = 0;
 
-  constructor(id: string, chunks: number) {
+  constructor(id: string, chunks: number, bytes = 0) {
     this.id = id;
     this.chunks = chunks;
+    this.bytes = bytes;
   }
 
   get size(): number {
@@ -28,6 +31,11 @@ export class Swarm {
 
   has(peerId: string): boolean {
     return this.#members.has(peerId);
+  }
+
+  /** Chunks the member holds, or undefined if it is not a member. */
+  have(peerId: string): number | undefined {
+    return this.#members.get(peerId);
   }
 
   isSeeder(peerId: string): boolean {

@@ -108,3 +108,105 @@ describe('Tracker announce, one id twice in a request', () => {
     expect(tracker.registry.swarmCounts(f.id)).toEqual({ seeders: 0, leechers: 1 });
   });
 });
+
+describe('Tracker transfers and statistics', () => {
+  it('counts reported bytes and completions', () => {
+    const { tracker } = setup();
+    tracker.connect('a', 'browser');
+    expect(tracker.report('a', { up: 100, down: 2 ** 40, completed: 2 })).toEqual({});
+    tracker.report('a', { up: 1, down: 0, completed: 0 });
+    expect(tracker.stats.transfers).toEqual({ completed: 2, bytesUp: 101, bytesDown: 2 ** 40, reports: 2 });
+  });
+
+  it('counts a leecher re-announcing as seeder as a completed transfer, once with its report', async () => {
+    const { tracker } = setup();
+    const f = await sample('grow'); // 3 chunks
+    const g = await sample('other');
+    tracker.connect('a', 'browser');
+    tracker.connect('b', 'node');
+    await tracker.announce('a', { files: [{ id: f.id, manifest: f.manifest, have: 0 }] });
+    await tracker.announce('a', { files: [{ id: f.id, have: 2 }] });
+    expect(tracker.stats.transfers.completed).toBe(0);
+    await tracker.announce('a', { files: [{ id: f.id, have: 3 }] });
+    expect(tracker.stats.transfers.completed).toBe(1);
+    // Seeding again, or reporting the same download, adds nothing.
+    await tracker.announce('a', { files: [{ id: f.id, have: 3 }] });
+    tracker.report('a', { up: 0, down: 40_000, completed: 1 });
+    expect(tracker.stats.transfers.completed).toBe(1);
+    // A report before the promotion covers it too.
+    tracker.report('a', { up: 0, down: 40_000, completed: 1 });
+    expect(tracker.stats.transfers.completed).toBe(2);
+    await tracker.announce('a', { files: [{ id: g.id, manifest: g.manifest, have: 1 }] });
+    await tracker.announce('a', { files: [{ id: g.id, have: 3 }] });
+    expect(tracker.stats.transfers.completed).toBe(2);
+    // A peer that joins as a seeder completed nothing here; a node peer that only reports is counted.
+    await tracker.announce('b', { files: [{ id: f.id, have: 3 }] });
+    expect(tracker.stats.transfers.completed).toBe(2);
+    tracker.report('b', { up: 0, down: 0, completed: 3 });
+    expect(tracker.stats.transfers.completed).toBe(5);
+  });
+
+  it('records history points with gauges and the counts since the previous point, and prunes old ones', async () => {
+    const clock = { t: 1_000 };
+    const store = new MemoryIndexStore();
+    const tracker = new Tracker({ store, sha256, now: () => clock.t }, { statsRetentionMs: 150_000 });
+    const f = await sample('h', 40_000);
+    tracker.connect('a', 'browser');
+    tracker.connect('b', 'node');
+    await tracker.announce('a', { files: [{ id: f.id, manifest: f.manifest, have: 3 }] });
+    await tracker.search({ q: '', limit: 5, offset: 0 });
+    tracker.report('b', { up: 5, down: 7, completed: 1 });
+    clock.t = 60_000;
+    expect(await tracker.recordHistory()).toEqual({
+      time: 60_000,
+      browserPeers: 1,
+      nodePeers: 1,
+      files: 1,
+      swarms: 1,
+      bytesAnnounced: 40_000,
+      announces: 1,
+      searches: 1,
+      signals: 0,
+      transfers: 1,
+      bytesUp: 5,
+      bytesDown: 7
+    });
+    clock.t = 120_000;
+    tracker.report('b', { up: 1, down: 0, completed: 0 });
+    expect(await tracker.recordHistory()).toMatchObject({ announces: 0, searches: 0, transfers: 0, bytesUp: 1, bytesDown: 0, files: 1 });
+    clock.t = 200_000;
+    await tracker.recordHistory();
+    expect((await tracker.history(60)).map((p) => p.time)).toEqual([60_000, 120_000, 200_000].filter((t) => t >= 200_000 - 150_000));
+    expect((await tracker.history(1)).map((p) => p.time)).toEqual([200_000]);
+  });
+
+  it('overview lists public files only, busiest first, and counts everything', async () => {
+    const { tracker } = setup();
+    const pub = await sample('<b>public<b>');
+    const quiet = await sample('quiet');
+    const hidden = await sample('hidden');
+    tracker.connect('a', 'browser');
+    tracker.connect('b', 'node');
+    await tracker.announce('a', {
+      files: [
+        { id: pub.id, manifest: pub.manifest, have: 3 },
+        { id: quiet.id, manifest: quiet.manifest, have: 1 },
+        { id: hidden.id, manifest: hidden.manifest, have: 3, visibility: 'unlisted' }
+      ]
+    });
+    await tracker.announce('b', { files: [{ id: pub.id, have: 1 }, { id: hidden.id, have: 3 }] });
+    const o = await tracker.overview();
+    expect(o.peers).toEqual({ total: 2, browser: 1, node: 1 });
+    expect(o.files).toEqual({ indexed: 3, active: 3, bytesAnnounced: 120_000 });
+    expect(o.swarms).toEqual({ active: 3, seeders: 3, leechers: 2 });
+    expect(o.topFiles).toEqual([
+      { id: pub.id, name: '<b>public<b>', size: 40_000, seeders: 1, leechers: 1 },
+      { id: quiet.id, name: 'quiet', size: 40_000, seeders: 0, leechers: 1 }
+    ]);
+    expect(JSON.stringify(o)).not.toContain(hidden.id);
+    expect(o.peerList.map((p) => [p.peerId, p.files])).toEqual([
+      ['a', 3],
+      ['b', 2]
+    ]);
+  });
+});

@@ -10,25 +10,50 @@ import { silentLogger, type Logger } from '../log.ts';
 import {
   DEFAULT_EXPIRY_MS,
   DEFAULT_HEARTBEAT_MS,
+  DEFAULT_STATS_RETENTION_MS,
   MAX_CONTACTS_PER_PEER,
   MAX_FILES_PER_PEER,
+  MAX_HISTORY_POINTS,
   MAX_SEARCH_CANDIDATES,
-  MAX_WHOHAS_PEERS
+  MAX_WHOHAS_PEERS,
+  OVERVIEW_PEERS,
+  OVERVIEW_TOP_FILES
 } from './constants.ts';
 import { TrackerError } from './errors.ts';
 import type { AnnounceRecord, IndexStore } from './index-store.ts';
 import { Registry, type RegistryCounts } from './registry.ts';
 import { parseSearchQuery } from './search-query.ts';
 import { rankHits, shuffle } from './search.ts';
-import { Stats, type StatsSnapshot } from './stats.ts';
-import type { AnnounceRequest, IceServer, PeerKind, SearchRequest, UnannounceRequest } from './schemas.ts';
-import type { AnnounceResult, FileInfo, HelloResult, PeerSummary, Rejection, SearchResult, WhohasResult } from './api.ts';
+import { countersSince, Stats, type StatsCounters, type StatsSnapshot } from './stats.ts';
+import type { AnnounceRequest, IceServer, PeerKind, ReportRequest, SearchRequest, UnannounceRequest } from './schemas.ts';
+import type {
+  AnnounceResult,
+  FileInfo,
+  HelloResult,
+  Overview,
+  PeerSummary,
+  Rejection,
+  SearchResult,
+  StatsPoint,
+  TopFile,
+  WhohasResult
+} from './api.ts';
+
+/** Busiest swarms an overview looks at when picking the most-shared public files (unlisted ones are skipped). */
+const TOP_FILES_SCAN = 1_000;
+
+/** Adds without leaving the safe integers (byte totals of a long-running tracker). */
+function addSafe(a: number, b: number): number {
+  return Math.min(Number.MAX_SAFE_INTEGER, a + b);
+}
 
 export interface TrackerOptions {
   /** Handed to clients in hello; empty by default so nothing ever contacts a server off the machine. */
   iceServers: IceServer[];
   heartbeatMs: number;
   expiryMs: number;
+  /** Statistics history points older than this are pruned when a new one is recorded. */
+  statsRetentionMs: number;
 }
 
 export interface TrackerDeps {
@@ -42,7 +67,7 @@ export interface TrackerDeps {
 export interface TrackerStats extends StatsSnapshot {
   uptimeMs: number;
   peers: RegistryCounts;
-  files: { indexed: number; active: number };
+  files: { indexed: number; active: number; bytesAnnounced: number };
 }
 
 export class Tracker {
@@ -54,6 +79,14 @@ export class Tracker {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #log: Logger;
+  /**
+   * Per online peer: files it turned from leecher to seeder (`promoted`) and downloads it
+   * reported completed (`reported`). The peer has completed max(promoted, reported) transfers,
+   * so one that does both is counted once.
+   */
+  readonly #completions = new Map<string, { promoted: number; reported: number }>();
+  /** Counters at the last history point, for its differences. */
+  #lastCounters: StatsCounters | undefined;
 
   constructor(deps: TrackerDeps, options: Partial<TrackerOptions> = {}) {
     this.#store = deps.store;
@@ -64,7 +97,8 @@ export class Tracker {
     this.options = {
       iceServers: options.iceServers ?? [],
       heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-      expiryMs: options.expiryMs ?? DEFAULT_EXPIRY_MS
+      expiryMs: options.expiryMs ?? DEFAULT_EXPIRY_MS,
+      statsRetentionMs: options.statsRetentionMs ?? DEFAULT_STATS_RETENTION_MS
     };
     this.stats = new Stats(this.#now());
   }
@@ -82,6 +116,7 @@ export class Tracker {
   /** A peer went away: it leaves every swarm, and those files are marked seen now. */
   disconnect(peerId: string): void {
     const left = this.registry.removePeer(peerId);
+    this.#completions.delete(peerId);
     this.#touchFiles(left);
   }
 
@@ -112,7 +147,11 @@ export class Tracker {
     const session = this.registry.getPeer(peerId);
     const known = await this.#store.getFiles([...new Set(req.files.map((f) => f.id))]);
     const chunksOf = new Map<string, number>();
-    for (const [id, file] of known) chunksOf.set(id, file.chunks);
+    const sizeOf = new Map<string, number>();
+    for (const [id, file] of known) {
+      chunksOf.set(id, file.chunks);
+      sizeOf.set(id, file.size);
+    }
     /** Manifests verified in this request and not yet put in a record. */
     const verified = new Map<string, Manifest>();
     const accepted: string[] = [];
@@ -138,6 +177,7 @@ export class Tracker {
           verified.set(f.id, manifest);
           chunks = manifest.chunkHashes.length;
           chunksOf.set(f.id, chunks);
+          sizeOf.set(f.id, manifest.size);
         } catch (err) {
           if (!(err instanceof ShoalError)) throw err;
           reject(err.code === 'MANIFEST_MISMATCH' ? 'MANIFEST_MISMATCH' : 'BAD_REQUEST', err.message);
@@ -164,8 +204,15 @@ export class Tracker {
     if (records.length > 0) await this.#store.recordAnnounces(records, now);
     // The peer may have gone (or reconnected as a new session) while the store or the hashing ran.
     if (session && this.registry.getPeer(peerId) === session) {
-      for (const j of joins) this.registry.join(peerId, j.id, j.chunks, j.have);
+      let promoted = 0;
+      for (const j of joins) {
+        const before = this.registry.holding(peerId, j.id);
+        this.registry.join(peerId, j.id, j.chunks, j.have, sizeOf.get(j.id) ?? 0);
+        if (before !== undefined && before < j.chunks && j.have === j.chunks) promoted++;
+      }
+      if (promoted > 0) this.#countCompletions(peerId, promoted, 0);
     }
+    this.stats.announces.requests++;
     this.stats.announces.files += accepted.length;
     this.stats.announces.newFiles += records.filter((r) => r.manifest).length;
     return { accepted, rejected };
@@ -209,7 +256,32 @@ export class Tracker {
     this.stats.signalsRelayed++;
   }
 
+  /** A peer's transfer report: bytes moved and downloads completed since its previous report. */
+  report(peerId: string, req: ReportRequest): Record<string, never> {
+    const t = this.stats.transfers;
+    t.reports++;
+    t.bytesUp = addSafe(t.bytesUp, req.up);
+    t.bytesDown = addSafe(t.bytesDown, req.down);
+    if (req.completed > 0) this.#countCompletions(peerId, 0, req.completed);
+    return {};
+  }
+
+  /** Adds promotions (leecher → seeder) and reported completions of a peer; counts what raises max(promoted, reported). */
+  #countCompletions(peerId: string, promoted: number, reported: number): void {
+    if (!this.registry.hasPeer(peerId)) return;
+    let c = this.#completions.get(peerId);
+    if (!c) {
+      c = { promoted: 0, reported: 0 };
+      this.#completions.set(peerId, c);
+    }
+    const before = Math.max(c.promoted, c.reported);
+    c.promoted += promoted;
+    c.reported += reported;
+    this.stats.transfers.completed += Math.max(c.promoted, c.reported) - before;
+  }
+
   async search(req: SearchRequest): Promise<SearchResult> {
+    this.stats.searches++;
     const { total, rows } = await this.#store.search(parseSearchQuery(req.q), MAX_SEARCH_CANDIDATES);
     const hits = rankHits(rows, (id) => this.registry.swarmCounts(id), this.#now());
     return { total, results: hits.slice(req.offset, req.offset + req.limit) };
@@ -236,15 +308,84 @@ export class Tracker {
     return { store: this.#store.kind, peers: this.registry.counts().peers, files: await this.#store.countFiles() };
   }
 
-  async report(): Promise<TrackerStats> {
+  /** GET /api/stats. */
+  async statistics(): Promise<TrackerStats> {
     const counts = this.registry.counts();
     const indexed = await this.#store.countFiles();
     return {
       ...this.stats.snapshot(),
       uptimeMs: this.#now() - this.stats.startedAt,
       peers: counts,
-      files: { indexed, active: counts.swarms }
+      files: { indexed, active: counts.swarms, bytesAnnounced: this.registry.announcedBytes }
     };
+  }
+
+  /**
+   * What dashboards see (GET /api/overview, the /dashboard feed). Public data only: the listed
+   * files are read from the index and kept only if public.
+   */
+  async overview(): Promise<Overview> {
+    const now = this.#now();
+    const counts = this.registry.counts();
+    const [indexed, topFiles] = await Promise.all([this.#store.countFiles(), this.#topFiles()]);
+    const s = this.stats;
+    return {
+      time: now,
+      startedAt: s.startedAt,
+      uptimeMs: now - s.startedAt,
+      peers: { total: counts.peers, browser: counts.browser, node: counts.node },
+      files: { indexed, active: counts.swarms, bytesAnnounced: this.registry.announcedBytes },
+      swarms: { active: counts.swarms, seeders: counts.seeders, leechers: counts.leechers },
+      transfers: { ...s.transfers },
+      activity: { announces: s.announces.requests, searches: s.searches, signals: s.signalsRelayed },
+      peerList: this.peers(OVERVIEW_PEERS, 0).peers,
+      topFiles
+    };
+  }
+
+  async #topFiles(): Promise<TopFile[]> {
+    const ids = this.registry.busiestSwarms().slice(0, TOP_FILES_SCAN);
+    const out: TopFile[] = [];
+    for (let i = 0; i < ids.length && out.length < OVERVIEW_TOP_FILES; i += 100) {
+      const batch = ids.slice(i, i + 100);
+      const files = await this.#store.getFiles(batch);
+      for (const id of batch) {
+        const file = files.get(id);
+        if (!file || file.visibility !== 'public') continue;
+        out.push({ id, name: file.name, size: file.size, ...this.registry.swarmCounts(id) });
+        if (out.length >= OVERVIEW_TOP_FILES) break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Takes a statistics history point (gauges now, counters since the previous point), stores it,
+   * and prunes points older than statsRetentionMs. The tracker host calls this on a timer.
+   */
+  async recordHistory(): Promise<StatsPoint> {
+    const now = this.#now();
+    const counters = this.stats.counters();
+    const delta = countersSince(counters, this.#lastCounters);
+    this.#lastCounters = counters;
+    const counts = this.registry.counts();
+    const point: StatsPoint = {
+      time: now,
+      browserPeers: counts.browser,
+      nodePeers: counts.node,
+      files: await this.#store.countFiles(),
+      swarms: counts.swarms,
+      bytesAnnounced: this.registry.announcedBytes,
+      ...delta
+    };
+    await this.#store.addStatsPoint(point);
+    await this.#store.pruneStats(now - this.options.statsRetentionMs);
+    return point;
+  }
+
+  /** History points of the last `minutes`, oldest first (at most MAX_HISTORY_POINTS, the newest). */
+  async history(minutes: number): Promise<StatsPoint[]> {
+    return this.#store.statsHistory(this.#now() - minutes * 60_000, MAX_HISTORY_POINTS);
   }
 
   #touchFiles(ids: string[]): void {
