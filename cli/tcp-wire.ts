@@ -81,12 +81,14 @@ export class TcpWire implements Wire {
 
   onMessage(fn: (bytes: Uint8Array) => void): void {
     this.#onMessage = fn;
-    const early = this.#early;
-    this.#early = [];
-    for (const m of early) {
-      if (this.#closed) return;
-      fn(m);
-    }
+    if (this.#early.length === 0) return;
+    // Messages that came with the first bytes are delivered on the next microtask, not inside
+    // this call: the session registering here has no listeners of its own yet (its 'ready').
+    queueMicrotask(() => this.#flushEarly());
+  }
+
+  #flushEarly(): void {
+    while (this.#early.length > 0 && !this.#closed && this.#onMessage) this.#onMessage(this.#early.shift()!);
   }
 
   onClose(fn: (reason: string) => void): void {
@@ -108,7 +110,7 @@ export class TcpWire implements Wire {
     }
     for (const m of messages) {
       if (this.#closed) return;
-      if (this.#onMessage) this.#onMessage(m);
+      if (this.#onMessage && this.#early.length === 0) this.#onMessage(m);
       else this.#early.push(m);
     }
   }
