@@ -1,0 +1,117 @@
+/**
+ * The Node peer (`shoal`) with browser tabs, through the real tracker and site (production build)
+ * and Debian's Chromium, inside the private network namespace of scripts/netns-run.mjs:
+ * Node seeds to a tab over WebRTC, a tab seeds to Node, and Node downloads from a Node peer (LAN,
+ * TCP) and a tab (WebRTC) at once.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPeer, shareFile, startTestApp, type TestApp } from '../helpers/app.ts';
+import { collectPageErrors, launchChromium, type PageErrorCollector } from '../helpers/chromium.ts';
+import { freeUdpPort, killAllShoal, lanArgs, runShoal, spawnShoal } from '../helpers/shoal.ts';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let app: TestApp;
+let browser: Browser;
+let dir: string;
+const contexts: BrowserContext[] = [];
+const collectors: PageErrorCollector[] = [];
+
+async function newTab(): Promise<Page> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  contexts.push(context);
+  const page = await context.newPage();
+  collectors.push(collectPageErrors(page, { ignore: [/favicon/] }));
+  await openPeer(page, app.url);
+  return page;
+}
+
+async function saveFromDownloadPage(page: Page): Promise<{ bytes: Buffer; name: string }> {
+  await page.getByTestId('download-state').filter({ hasText: 'Complete' }).waitFor({ timeout: 120_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
+  return { bytes: await readFile(await download.path()), name: download.suggestedFilename() };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shoal-e2e-node-'));
+  app = await startTestApp();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await killAllShoal();
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await app?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Node peer and browser tabs', () => {
+  it('a Node peer seeds to a browser tab over WebRTC through the tracker', async () => {
+    const bytes = randomBytes(6 * 1024 * 1024 + 333);
+    await writeFile(join(dir, 'from node.bin'), bytes);
+    const seeder = spawnShoal(['seed', join(dir, 'from node.bin'), '--tracker', app.url, '--no-lan', '--data-dir', join(dir, 'node-seeder')]);
+    const shared = await seeder.waitFor((e) => e.event === 'shared');
+    expect(shared.link).toBe(`${app.url}/d/${shared.id}`);
+    await seeder.waitFor((e) => e.event === 'seeding');
+
+    const tab = await newTab();
+    await tab.goto(shared.link);
+    const saved = await saveFromDownloadPage(tab);
+    expect(saved.name).toBe('from node.bin');
+    expect(sha(saved.bytes)).toBe(sha(bytes));
+    seeder.kill('SIGTERM');
+    expect((await seeder.exited).code).toBe(0);
+  });
+
+  it('a browser tab seeds to a Node peer', async () => {
+    const bytes = randomBytes(5 * 1024 * 1024 + 77);
+    await writeFile(join(dir, 'from tab.bin'), bytes);
+    const tab = await newTab();
+    const { id } = await shareFile(tab, join(dir, 'from tab.bin'), 'from tab.bin');
+    const out = join(dir, 'out-tab');
+    await mkdir(out);
+    const res = await runShoal(['get', `${app.url}/d/${id}`, '-o', out, '--tracker', app.url, '--no-lan', '--data-dir', join(dir, 'node-getter')]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(sha(await readFile(join(out, 'from tab.bin')))).toBe(sha(bytes));
+    const progress = res.events.filter((e) => e.event === 'progress');
+    expect(progress.some((e) => e.peers.some((p: { kind: string }) => p.kind === 'browser'))).toBe(true);
+  });
+
+  it('a Node peer downloads from a Node peer on the LAN and a browser tab at once', async () => {
+    const bytes = randomBytes(24 * 1024 * 1024);
+    await writeFile(join(dir, 'both.bin'), bytes);
+    const lan = lanArgs(await freeUdpPort());
+    const tab = await newTab();
+    const { id } = await shareFile(tab, join(dir, 'both.bin'), 'both.bin');
+    // The Node seeder is slowed down a little so that neither source finishes the file alone.
+    const nodeSeeder = spawnShoal(['seed', join(dir, 'both.bin'), '--tracker', app.url, ...lan, '--upload-limit', '6M', '--data-dir', join(dir, 'lan-seeder')]);
+    const ready = await nodeSeeder.waitFor((e) => e.event === 'ready');
+    await nodeSeeder.waitFor((e) => e.event === 'seeding');
+
+    const out = join(dir, 'out-both');
+    await mkdir(out);
+    const res = await runShoal(['get', id, '-o', out, '--tracker', app.url, ...lan, '--data-dir', join(dir, 'both-getter')]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(sha(await readFile(join(out, 'both.bin')))).toBe(sha(bytes));
+    const bytesFrom = new Map<string, { kind: string; bytes: number }>();
+    for (const e of res.events.filter((e) => e.event === 'progress')) {
+      for (const p of e.peers) bytesFrom.set(p.peerId, { kind: p.kind, bytes: Math.max(p.bytes, bytesFrom.get(p.peerId)?.bytes ?? 0) });
+    }
+    const fromNode = bytesFrom.get(ready.peerId);
+    const fromTab = [...bytesFrom.values()].find((p) => p.kind === 'browser');
+    expect(fromNode?.bytes, JSON.stringify([...bytesFrom])).toBeGreaterThan(0);
+    expect(fromTab?.bytes, JSON.stringify([...bytesFrom])).toBeGreaterThan(0);
+    nodeSeeder.kill('SIGTERM');
+    await nodeSeeder.exited;
+  });
+
+  it('logged no page errors', () => {
+    for (const c of collectors) c.assertNone();
+  });
+});
