@@ -1,0 +1,146 @@
+/**
+ * The `shoal` command line: help, argument and config-file validation, `seed --watch`, `shell`,
+ * and `search`/`whohas` against a real tracker (no WebRTC needed: Node peers reach each other
+ * over TCP on the LAN here, and the tracker only indexes).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeUdpPort, killAllShoal, lanArgs, runShoal, spawnShoal } from '../helpers/shoal.ts';
+import { startTestTracker, type TestTracker } from '../helpers/tracker.ts';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let dir: string;
+let lan: string[];
+let tracker: TestTracker;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shoal-cli-cmd-'));
+  lan = lanArgs(await freeUdpPort());
+  tracker = await startTestTracker();
+});
+
+afterAll(async () => {
+  await killAllShoal();
+  await tracker?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('help and validation', () => {
+  it('documents every command and option', async () => {
+    const help = await runShoal(['--help'], { json: false });
+    expect(help.code).toBe(0);
+    for (const word of ['seed', 'get', 'search', 'whohas', 'ls', 'shell', '--tracker', '--no-tracker', '--data-dir', '--output', '--port', '--lan-address', '--lan-port', '--no-lan', '--max-peers', '--upload-limit', '--log-level', '--json']) {
+      expect(help.stdout).toContain(word);
+    }
+    const get = await runShoal(['get', '--help'], { json: false });
+    expect(get.stdout).toMatch(/Usage: shoal get/);
+    expect(get.stdout).toContain('--force');
+    expect(get.stdout).not.toContain('--watch');
+  });
+
+  it('refuses bad arguments with exit status 2 and a code', async () => {
+    for (const args of [
+      ['frobnicate'],
+      ['get', '--watch', 'ab'.repeat(32)],
+      ['get', '12345'],
+      ['seed', '--port', '70000'],
+      ['seed', '--lan-address', 'lan.example'],
+      ['seed', '--upload-limit', 'fast'],
+      ['ls', '--log-level', 'loud'],
+      ['seed', '--tracker', 'ftp://x', 'f'],
+      ['seed', '--tracker', 'http://x', '--no-tracker']
+    ]) {
+      const res = await runShoal(args);
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.events.find((e) => e.event === 'error')?.code, args.join(' ')).toBe('BAD_ARGUMENT');
+    }
+  });
+
+  it('reads a config file, flags override it, and refuses unknown keys', async () => {
+    const cfgDir = join(dir, 'cfg');
+    await mkdir(cfgDir);
+    await writeFile(join(cfgDir, 'shoal.config.json'), JSON.stringify({ dataDir: 'data-from-config', logLevel: 'error' }));
+    const ls = await runShoal(['ls'], { cwd: cfgDir });
+    expect(ls.events.find((e) => e.event === 'total')?.dataDir).toBe(join(cfgDir, 'data-from-config'));
+    const flag = await runShoal(['ls', '--data-dir', join(dir, 'flag-data')], { cwd: cfgDir });
+    expect(flag.events.find((e) => e.event === 'total')?.dataDir).toBe(join(dir, 'flag-data'));
+    await writeFile(join(cfgDir, 'bad.json'), JSON.stringify({ trackr: 'http://x' }));
+    const bad = await runShoal(['ls', '--config', join(cfgDir, 'bad.json')], { cwd: cfgDir });
+    expect(bad.code).toBe(2);
+    expect(bad.events.find((e) => e.event === 'error')).toMatchObject({ code: 'BAD_CONFIG' });
+  });
+});
+
+describe('seed --watch, search, whohas and shell', () => {
+  it('shares files added to a watched folder later, and stops sharing removed ones', async () => {
+    const folder = join(dir, 'watched');
+    await mkdir(folder);
+    await writeFile(join(folder, 'first.txt'), 'first');
+    const seeder = spawnShoal(['seed', folder, '--watch', '--tracker', tracker.url, ...lan, '--data-dir', join(dir, 'watcher')]);
+    await seeder.waitFor((e) => e.event === 'seeding');
+    const later = randomBytes(200_000);
+    await writeFile(join(folder, 'later.bin'), later);
+    const shared = await seeder.waitFor((e) => e.event === 'shared' && e.name === 'later.bin', 15_000);
+    expect(shared.link).toBe(`${tracker.url}/d/${shared.id}`);
+
+    // The tracker indexes it: search finds it by name.
+    const found = await runShoal(['search', 'later', '--tracker', tracker.url]);
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.events.find((e) => e.event === 'result')).toMatchObject({ id: shared.id, name: 'later.bin', seeders: 1 });
+    // whohas asks the tracker and the LAN: the same peer, both ways.
+    const who = await runShoal(['whohas', shared.id, '--tracker', tracker.url, ...lan.slice(0, 4)]);
+    const via = who.events.filter((e) => e.event === 'peer').map((e) => e.via).sort();
+    expect(via).toEqual(['lan', 'tracker']);
+
+    // A shell downloads it, lists it, and shows its peers.
+    const out = join(dir, 'shell-out');
+    await mkdir(out);
+    const shell = spawnShoal(['shell', '-o', out, '--tracker', tracker.url, ...lan, '--data-dir', join(dir, 'shell')]);
+    await shell.waitFor((e) => e.event === 'ready');
+    shell.child.stdin!.write(`get ${shared.id}\n`);
+    await shell.waitFor((e) => e.event === 'done' && e.id === shared.id, 20_000);
+    shell.child.stdin!.write('myfiles\npeers\nwhohas ' + shared.id + '\nsearch later\nbogus\nexit\n');
+    expect((await shell.exited).code).toBe(0);
+    expect(sha(await readFile(join(out, 'later.bin')))).toBe(sha(later));
+    expect(shell.events.find((e) => e.event === 'file')).toMatchObject({ id: shared.id, state: 'downloaded' });
+    expect(shell.events.find((e) => e.event === 'peers')).toMatchObject({ tracker: 'connected' });
+    expect(shell.events.filter((e) => e.event === 'peer').length).toBeGreaterThanOrEqual(1);
+    expect(shell.events.find((e) => e.event === 'result')).toMatchObject({ id: shared.id });
+    expect(shell.events.find((e) => e.event === 'error')).toMatchObject({ code: 'BAD_ARGUMENT' });
+
+    await unlink(join(folder, 'later.bin'));
+    await seeder.waitFor((e) => e.event === 'unshared' && e.id === shared.id, 15_000);
+    seeder.kill('SIGTERM');
+    expect((await seeder.exited).code).toBe(0);
+  });
+
+  it('restarts without hashing again, and hashes a file again when it changed', async () => {
+    const file = join(dir, 'restart.txt');
+    await writeFile(file, 'version one');
+    const args = ['seed', '--no-tracker', ...lan, '--data-dir', join(dir, 'restarts')];
+    const first = spawnShoal([...args, file]);
+    const one = await first.waitFor((e) => e.event === 'shared');
+    expect(one.reused).toBe(false);
+    first.kill('SIGTERM');
+    await first.exited;
+
+    const second = spawnShoal(args); // no paths: what the data directory lists
+    await second.waitFor((e) => e.event === 'seeding');
+    expect(second.events.filter((e) => e.event === 'hashing' || e.event === 'shared')).toEqual([]);
+    second.kill('SIGTERM');
+    await second.exited;
+
+    await writeFile(file, 'version two, longer');
+    const third = spawnShoal(args);
+    const two = await third.waitFor((e) => e.event === 'shared');
+    expect(two.id).not.toBe(one.id);
+    third.kill('SIGTERM');
+    await third.exited;
+    const ls = await runShoal(['ls', '--data-dir', join(dir, 'restarts')]);
+    expect(ls.events.filter((e) => e.event === 'file').map((e) => e.id)).toEqual([two.id]);
+  });
+});
