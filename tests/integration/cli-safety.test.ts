@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, FrameDecoder, frameMessage, RejectReason, type WireMessage } from '../../src/lib/core/wire.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { PeerEngine } from '../../src/lib/peer/engine.ts';
+import type { StoredFile } from '../../src/lib/peer/ports.ts';
 import { MemoryChunkStore } from '../../src/lib/peer/memory-store.ts';
 import { shareBytes } from '../../src/lib/peer/share-bytes.ts';
 import { CompositeConnector } from '../../cli/composite-connector.ts';
@@ -233,7 +234,7 @@ describe('names from the network', () => {
     // not cover the name, so each manifest still verifies against its id.
     const peerId = '77'.repeat(16);
     const store = new MemoryChunkStore();
-    const files = [];
+    const files: StoredFile[] = [];
     for (const [i, n] of NAMES.entries()) {
       const content = Buffer.concat([randomBytes(40_000), Buffer.from([i])]);
       const file = await shareBytes(store, { name: 'innocent.bin', bytes: content, chunkSize: 16 * 1024 }, nodeSha256);
