@@ -10,6 +10,7 @@ describe('chart maths', () => {
     expect(niceTicks(1234)).toEqual([0, 500, 1000, 1500]);
     expect(niceTicks(0.3)).toEqual([0, 0.1, 0.2, 0.3]);
     expect(niceTicks(NaN)).toEqual([0, 1]);
+    expect(niceTicks(3_000_000, 4, true)).toEqual([0, 1, 2, 3].map((k) => k * 1024 * 1024));
   });
 
   it('timeTicks falls on round times, at most maxTicks', () => {

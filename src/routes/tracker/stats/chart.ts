@@ -3,12 +3,13 @@
  * path of a line that breaks where data is missing. Pure functions (chart.spec.ts tests them).
  */
 
-/** Round numbers for a y axis from 0: ticks 0, step, 2·step … ≥ max, with step 1, 2 or 5 × 10^k. */
-export function niceTicks(max: number, count = 4): number[] {
+/** Round numbers for a y axis from 0: ticks 0, step, 2·step … ≥ max, with step 1, 2 or 5 × 10^k (or 2^k when `binary`). */
+export function niceTicks(max: number, count = 4, binary = false): number[] {
   if (!Number.isFinite(max) || max <= 0) return [0, 1];
   const raw = max / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // Byte axes step by powers of two (256 KiB, 512 KiB, 1 MiB …) so binary units read round.
+  const step = binary ? 2 ** Math.ceil(Math.log2(raw)) : ([1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag);
   // Whole-number data never needs a fractional step.
   const s = step < 1 && Number.isInteger(max) ? 1 : step;
   const ticks: number[] = [];
