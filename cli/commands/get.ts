@@ -9,6 +9,8 @@ export interface GetResult {
   id: string;
   ok: boolean;
   path?: string;
+  /** Bytes received from each peer. */
+  peers?: { peerId: string; kind: string; bytes: number }[];
   code?: string;
   message?: string;
 }
@@ -49,6 +51,8 @@ export async function download(ctx: Context, peer: NodePeer, ids: string[], opts
   const { out } = ctx;
   const statuses = new Map<string, DownloadStatus>();
   const results = new Map<string, GetResult>();
+  /** id → peer → bytes received, from every status (the last one, at completion, lists no peers). */
+  const sources = new Map<string, Map<string, { peerId: string; kind: string; bytes: number }>>();
   let lastJson = 0;
   const render = () => {
     const active = [...statuses.values()].filter((s) => !results.has(s.id));
@@ -65,7 +69,8 @@ export async function download(ctx: Context, peer: NodePeer, ids: string[], opts
     const settle = (r: GetResult) => {
       if (results.has(r.id)) return;
       results.set(r.id, r);
-      if (r.ok) out.emit('done', { id: r.id, path: r.path }, `saved ${r.path}`);
+      const peers = [...(sources.get(r.id)?.values() ?? [])];
+      if (r.ok) out.emit('done', { id: r.id, path: r.path, peers }, `saved ${r.path}`);
       else {
         const partial = peer.store.record(r.id)?.partial;
         out.error(r.code ?? 'DOWNLOAD_FAILED', `${r.id}: ${r.message}${partial ? ` The partial file is kept (${partial}): run the same command again to resume.` : ''}`, { id: r.id, partial: partial ?? null });
@@ -79,6 +84,9 @@ export async function download(ctx: Context, peer: NodePeer, ids: string[], opts
     const onStatus = (s: DownloadStatus) => {
       if (!ids.includes(s.id)) return;
       statuses.set(s.id, s);
+      let from = sources.get(s.id);
+      if (!from) sources.set(s.id, (from = new Map()));
+      for (const p of s.peers) from.set(p.peerId, { peerId: p.peerId, kind: p.kind, bytes: Math.max(p.bytes, from.get(p.peerId)?.bytes ?? 0) });
       if (s.state === 'done') {
         if (opts.bar && !out.json) out.progress.update(progressLine([s]));
         out.emit('progress', progressFields(s));

@@ -79,8 +79,9 @@ describe('Node peer and browser tabs', () => {
     const res = await runShoal(['get', `${app.url}/d/${id}`, '-o', out, '--tracker', app.url, '--no-lan', '--data-dir', join(dir, 'node-getter')]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(sha(await readFile(join(out, 'from tab.bin')))).toBe(sha(bytes));
-    const progress = res.events.filter((e) => e.event === 'progress');
-    expect(progress.some((e) => e.peers.some((p: { kind: string }) => p.kind === 'browser'))).toBe(true);
+    const done = res.events.find((e) => e.event === 'done')!;
+    expect(done.peers).toEqual([expect.objectContaining({ kind: 'browser', bytes: expect.any(Number) })]);
+    expect(done.peers[0].bytes).toBeGreaterThan(0);
   });
 
   it('a Node peer downloads from a Node peer on the LAN and a browser tab at once', async () => {
@@ -99,14 +100,11 @@ describe('Node peer and browser tabs', () => {
     const res = await runShoal(['get', id, '-o', out, '--tracker', app.url, ...lan, '--data-dir', join(dir, 'both-getter')]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(sha(await readFile(join(out, 'both.bin')))).toBe(sha(bytes));
-    const bytesFrom = new Map<string, { kind: string; bytes: number }>();
-    for (const e of res.events.filter((e) => e.event === 'progress')) {
-      for (const p of e.peers) bytesFrom.set(p.peerId, { kind: p.kind, bytes: Math.max(p.bytes, bytesFrom.get(p.peerId)?.bytes ?? 0) });
-    }
-    const fromNode = bytesFrom.get(ready.peerId);
-    const fromTab = [...bytesFrom.values()].find((p) => p.kind === 'browser');
-    expect(fromNode?.bytes, JSON.stringify([...bytesFrom])).toBeGreaterThan(0);
-    expect(fromTab?.bytes, JSON.stringify([...bytesFrom])).toBeGreaterThan(0);
+    const peers: { peerId: string; kind: string; bytes: number }[] = res.events.find((e) => e.event === 'done')!.peers;
+    const fromNode = peers.find((p) => p.peerId === ready.peerId);
+    const fromTab = peers.find((p) => p.kind === 'browser');
+    expect(fromNode?.bytes, JSON.stringify(peers)).toBeGreaterThan(0);
+    expect(fromTab?.bytes, JSON.stringify(peers)).toBeGreaterThan(0);
     nodeSeeder.kill('SIGTERM');
     await nodeSeeder.exited;
   });

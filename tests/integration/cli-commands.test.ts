@@ -43,7 +43,7 @@ describe('help and validation', () => {
   });
 
   it('refuses bad arguments with exit status 2 and a code', async () => {
-    for (const args of [
+    const cases = [
       ['frobnicate'],
       ['get', '--watch', 'ab'.repeat(32)],
       ['get', '12345'],
@@ -53,11 +53,12 @@ describe('help and validation', () => {
       ['ls', '--log-level', 'loud'],
       ['seed', '--tracker', 'ftp://x', 'f'],
       ['seed', '--tracker', 'http://x', '--no-tracker']
-    ]) {
-      const res = await runShoal(args);
-      expect(res.code, args.join(' ')).toBe(2);
-      expect(res.events.find((e) => e.event === 'error')?.code, args.join(' ')).toBe('BAD_ARGUMENT');
-    }
+    ];
+    const results = await Promise.all(cases.map((args) => runShoal(args)));
+    results.forEach((res, i) => {
+      expect(res.code, cases[i].join(' ')).toBe(2);
+      expect(res.events.find((e) => e.event === 'error')?.code, cases[i].join(' ')).toBe('BAD_ARGUMENT');
+    });
   });
 
   it('reads a config file, flags override it, and refuses unknown keys', async () => {

@@ -57,8 +57,9 @@ describe('shoal over the LAN, no tracker', () => {
       expect(sha(await readFile(join(out, name))), name).toBe(sha(files[name]));
     }
     expect((await readdir(out)).sort()).toEqual(['big.bin', 'empty.dat', 'notes.txt']); // no partial files left
-    const progress = res.events.filter((e) => e.event === 'progress' && e.id === ids['big.bin']);
-    expect(progress.some((e) => e.peers.some((p: { kind: string }) => p.kind === 'node'))).toBe(true);
+    const done = res.events.find((e) => e.event === 'done' && e.id === ids['big.bin'])!;
+    expect(done.peers).toEqual([expect.objectContaining({ kind: 'node', bytes: expect.any(Number) })]);
+    expect(done.peers[0].bytes).toBeGreaterThan(0);
   });
 
   it('finds the seeder with whohas over the LAN, and lists what it shares with ls', async () => {
