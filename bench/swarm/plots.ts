@@ -1,0 +1,138 @@
+/**
+ * The swarm experiment's record, a text summary, and its plots as SVG: completion-time
+ * distribution, throughput over time, upload share per peer.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { barChartSvg, lineChartSvg, type Series } from '../lib/svg-plot.ts';
+import { percentile } from '../lib/stats.ts';
+import type { SwarmConfig } from './args.ts';
+import type { Role } from './peer.ts';
+
+export interface PeerSample {
+  t: number;
+  bytesUp: number;
+  bytesDown: number;
+  upRate: number;
+  downRate: number;
+  sessions: number;
+}
+
+export interface PeerFinal {
+  bytesUp: number;
+  bytesDown: number;
+  uploadedByFile: Record<string, number>;
+  /** content id → source peer id → chunks stored from it. */
+  sources: Record<string, Record<string, number>>;
+  rawDownBySource: Record<string, number>;
+  reputationEvents: Record<string, number>;
+  warnings: Record<string, number>;
+  reputation: { peerId: string; score: number }[];
+}
+
+export interface PeerRecord {
+  index: number;
+  peerId: string;
+  role: Role;
+  /** Joined during the run to replace a peer that left. */
+  newcomer: boolean;
+  joinedAt: number;
+  readyAt: number | null;
+  leftAt: number | null;
+  /** content id → when it completed (ms since the start) and how long the download took. */
+  completions: Record<string, { at: number; ms: number }>;
+  last: PeerSample | null;
+  final: PeerFinal | null;
+}
+
+export interface SwarmRecord {
+  config: SwarmConfig;
+  started: string;
+  downloadsStartedAt?: number;
+  files: { id: string; name: string; size: number }[];
+  peers: PeerRecord[];
+  /** One point a second: every live peer's totals and rates. */
+  timeline: { t: number; alive: number; peers: Record<number, { up: number; down: number; upRate: number; downRate: number }> }[];
+  endedAt: number;
+  outcome: string;
+}
+
+const MiB = 1024 * 1024;
+const up = (p: PeerRecord) => p.final?.bytesUp ?? p.last?.bytesUp ?? 0;
+
+function label(p: PeerRecord): string {
+  const kind = p.role === 'leecher' ? (p.newcomer ? 'newcomer' : 'leecher') : p.role;
+  return `${p.index} ${kind}${p.leftAt !== null ? ' (left)' : ''}`;
+}
+
+export function summarize(r: SwarmRecord): string {
+  const times = r.peers.flatMap((p) => Object.values(p.completions).map((c) => c.ms / 1000));
+  const total = r.peers.reduce((n, p) => n + up(p), 0);
+  const bySeeders = r.peers.filter((p) => p.role !== 'leecher').reduce((n, p) => n + up(p), 0);
+  const sum = (key: 'warnings' | 'reputationEvents') => {
+    const out: Record<string, number> = {};
+    for (const p of r.peers) for (const [k, v] of Object.entries(p.final?.[key] ?? {})) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const warnings = sum('warnings');
+  const lines = [
+    `swarm: ${r.config.peers} peers (${r.config.seeders} seeders, ${r.config.liars} lying), ${r.config.files} files × ${(r.config.size / MiB).toFixed(1)} MiB, churn ${r.config.churn}/min, upload limit ${r.config.uploadLimit ? `${(r.config.uploadLimit / MiB).toFixed(1)} MiB/s` : 'none'}`,
+    `outcome: ${r.outcome} after ${(r.endedAt / 1000).toFixed(1)} s; ${r.peers.filter((p) => p.leftAt !== null).length} left, ${r.peers.filter((p) => p.newcomer).length} joined`,
+    `downloads completed: ${times.length}; completion time p50 ${percentile(times, 50).toFixed(1)} s, p90 ${percentile(times, 90).toFixed(1)} s, max ${Math.max(0, ...times).toFixed(1)} s`,
+    `uploaded ${(total / MiB).toFixed(0)} MiB in all, ${total > 0 ? ((bySeeders / total) * 100).toFixed(0) : 0}% by the initial seeders, the rest by downloaders`,
+    `corrupt chunks caught: ${warnings.CHUNK_HASH_MISMATCH ?? 0}; peers dropped: ${warnings.PEER_DROPPED ?? 0}; timeouts: ${warnings.TIMEOUT ?? 0}; failed connections: ${warnings.CONNECT_FAILED ?? 0}`,
+    `reputation events: ${JSON.stringify(sum('reputationEvents'))}`
+  ];
+  return lines.join('\n');
+}
+
+export async function renderPlots(r: SwarmRecord, dir: string): Promise<string[]> {
+  const start = r.downloadsStartedAt ?? 0;
+  // Completion-time distribution: share of downloads done within t seconds, one curve per file.
+  const series: Series[] = r.files.map((f) => {
+    const ts = r.peers
+      .map((p) => p.completions[f.id]?.ms)
+      .filter((v): v is number => v !== undefined)
+      .sort((a, b) => a - b);
+    return { name: f.name, points: ts.map((t, i) => [t / 1000, ((i + 1) / ts.length) * 100] as [number, number]) };
+  });
+  const completion = lineChartSvg({
+    title: `Completion times: ${r.config.peers} peers, ${r.config.files} × ${(r.config.size / MiB).toFixed(0)} MiB, churn ${r.config.churn}/min`,
+    xLabel: 'seconds from the start of the download',
+    yLabel: '% of downloads of the file complete',
+    series,
+    dots: true,
+    xFromZero: true
+  });
+  // Throughput over time: everyone's download rate, split upload into initial seeders and the rest.
+  const isSeeder = new Map(r.peers.map((p) => [p.index, p.role !== 'leecher']));
+  const pts = (f: (v: { upRate: number; downRate: number }, seeder: boolean) => number) =>
+    r.timeline.map((s) => [(s.t - start) / 1000, Object.entries(s.peers).reduce((n, [i, v]) => n + f(v, isSeeder.get(Number(i)) ?? false), 0) / MiB] as [number, number]);
+  const throughput = lineChartSvg({
+    title: 'Throughput over time (sum over live peers)',
+    xLabel: 'seconds since the downloaders were started',
+    yLabel: 'MiB/s',
+    series: [
+      { name: 'download, all peers', points: pts((v) => v.downRate) },
+      { name: 'upload by seeders', points: pts((v, s) => (s ? v.upRate : 0)) },
+      { name: 'upload by downloaders', points: pts((v, s) => (s ? 0 : v.upRate)) },
+      // With churn, how many peers were live (a count on the same axis).
+      ...(r.config.churn > 0 ? [{ name: 'live peers (count)', points: r.timeline.map((s) => [(s.t - start) / 1000, s.alive] as [number, number]) }] : [])
+    ]
+  });
+  const colors: Record<string, string> = { seeder: '#1f77b4', liar: '#d62728', leecher: '#2ca02c', newcomer: '#ff7f0e' };
+  const totalUp = r.peers.reduce((n, p) => n + up(p), 0) || 1;
+  const share = barChartSvg({
+    title: 'Upload share per peer (% of all bytes uploaded)',
+    xLabel: 'peer (blue: seeder, red: lying seeder, green: downloader, orange: newcomer; "(left)": churned out)',
+    yLabel: '% of all uploads',
+    bars: r.peers.map((p) => ({
+      label: label(p),
+      value: (up(p) / totalUp) * 100,
+      color: p.leftAt !== null ? '#999999' : colors[p.role === 'leecher' && p.newcomer ? 'newcomer' : p.role]
+    }))
+  });
+  const out = { 'completion-times.svg': completion, 'throughput.svg': throughput, 'upload-share.svg': share };
+  for (const [name, svg] of Object.entries(out)) await writeFile(join(dir, name), svg);
+  return Object.keys(out).map((n) => join(dir, n));
+}
