@@ -248,10 +248,15 @@ export class FsChunkStore implements ChunkStore {
       throw fsError(err, `opening ${partial}`);
     }
     const total = record.manifest.size;
-    const have = await verifiedChunks(fh, record.manifest, (bytes) => this.#opts.onCheck?.(record.id, bytes, total)).catch(async (err) => {
-      await fh.close().catch(() => undefined);
-      throw fsError(err, `reading ${partial}`);
-    });
+    let have = new Bitfield(record.manifest.chunkHashes.length);
+    const length = (await fh.stat().catch(() => null))?.size ?? 0;
+    if (length > 0 || have.size === 0) {
+      // A partial file from an earlier run: learn which chunks it holds by hashing them.
+      have = await verifiedChunks(fh, record.manifest, (bytes) => this.#opts.onCheck?.(record.id, bytes, total)).catch(async (err) => {
+        await fh.close().catch(() => undefined);
+        throw fsError(err, `reading ${partial}`);
+      });
+    }
     const entry = newEntry(record, have);
     entry.fh = fh;
     this.#entries.set(record.id, entry);
