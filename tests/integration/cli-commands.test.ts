@@ -59,7 +59,7 @@ describe('help and validation', () => {
       expect(res.code, cases[i].join(' ')).toBe(2);
       expect(res.events.find((e) => e.event === 'error')?.code, cases[i].join(' ')).toBe('BAD_ARGUMENT');
     });
-  });
+  }, 60_000);
 
   it('reads a config file, flags override it, and refuses unknown keys', async () => {
     const cfgDir = join(dir, 'cfg');
@@ -117,7 +117,7 @@ describe('seed --watch, search, whohas and shell', () => {
     await seeder.waitFor((e) => e.event === 'unshared' && e.id === shared.id, 15_000);
     seeder.kill('SIGTERM');
     expect((await seeder.exited).code).toBe(0);
-  });
+  }, 60_000);
 
   it('restarts without hashing again, and hashes a file again when it changed', async () => {
     const file = join(dir, 'restart.txt');
@@ -143,5 +143,5 @@ describe('seed --watch, search, whohas and shell', () => {
     await third.exited;
     const ls = await runShoal(['ls', '--data-dir', join(dir, 'restarts')]);
     expect(ls.events.filter((e) => e.event === 'file').map((e) => e.id)).toEqual([two.id]);
-  });
+  }, 60_000);
 });

@@ -91,7 +91,7 @@ describe('shoal over the LAN, no tracker', () => {
     expect(await readFile(join(out3, 'notes.txt'), 'utf8')).toBe('hello from the LAN\n');
     second.kill('SIGTERM');
     await second.exited;
-  });
+  }, 60_000);
 
   it('fails clearly for an id nobody has, and for a malformed id', async () => {
     const unknown = await runShoal(['get', 'ab'.repeat(32), '-o', dir, '--data-dir', join(dir, 'getter4'), '--no-tracker', ...lan]);

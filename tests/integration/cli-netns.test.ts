@@ -72,5 +72,5 @@ describe('two hosts on a LAN, default multicast discovery', () => {
     expect(sha(await readFile(join(out, 'lan.bin')))).toBe(sha(bytes));
     seeder.kill('SIGTERM');
     expect((await seeder.exited).code).toBe(0);
-  });
+  }, 60_000);
 });

@@ -60,7 +60,7 @@ describe('shoal get, killed and run again', () => {
     // The second run fetched fewer bytes than the whole file.
     const last = second.events.filter((e) => e.event === 'progress').at(-1)!;
     expect(last.state).toBe('done');
-  });
+  }, 60_000);
 
   it('a third run finds the file complete and does nothing', async () => {
     const res = await runShoal(['get', id, '-o', join(dir, 'out'), '--data-dir', join(dir, 'getter'), '--no-tracker', ...lan]);

@@ -300,5 +300,5 @@ describe('names from the network', () => {
     // Nothing was written anywhere else.
     expect((await readdir(root)).sort()).toEqual(ids.map((_, i) => `out${i}`).sort());
     expect((await readdir(dir)).filter((f) => /escape|passwd|win\.txt/.test(f))).toEqual([]);
-  });
+  }, 60_000);
 });
