@@ -365,10 +365,10 @@ export class Download extends Emitter<DownloadEvents> {
 
   #finish(): void {
     this.#stopTimer();
-    for (const peerId of [...this.#peers.keys()]) this.#dropPeer(peerId, false);
+    // The final status still lists every peer with the bytes it sent, the last chunk included.
     this.#setState('done', '');
+    for (const peerId of [...this.#peers.keys()]) this.#dropPeer(peerId, false);
     this.#ctx.completed(this.id);
-    this.#emitProgress();
     this.emit('done');
   }
 
