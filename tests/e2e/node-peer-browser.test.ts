@@ -4,48 +4,35 @@
  * Node seeds to a tab over WebRTC, a tab seeds to Node, and Node downloads from a Node peer (LAN,
  * TCP) and a tab (WebRTC) at once.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPeer, shareFile, startTestApp, type TestApp } from '../helpers/app.ts';
-import { collectPageErrors, launchChromium, type PageErrorCollector } from '../helpers/chromium.ts';
+import { peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { freeUdpPort, killAllShoal, lanArgs, runShoal, spawnShoal } from '../helpers/shoal.ts';
 
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 let app: TestApp;
 let browser: Browser;
 let dir: string;
-const contexts: BrowserContext[] = [];
-const collectors: PageErrorCollector[] = [];
+let tabs: PeerTabs;
 
-async function newTab(): Promise<Page> {
-  const context = await browser.newContext({ acceptDownloads: true });
-  contexts.push(context);
-  const page = await context.newPage();
-  collectors.push(collectPageErrors(page, { ignore: [/favicon/] }));
-  await openPeer(page, app.url);
-  return page;
-}
-
-async function saveFromDownloadPage(page: Page): Promise<{ bytes: Buffer; name: string }> {
-  await page.getByTestId('download-state').filter({ hasText: 'Complete' }).waitFor({ timeout: 120_000 });
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
-  return { bytes: await readFile(await download.path()), name: download.suggestedFilename() };
-}
+const newTab = (): Promise<Page> => tabs.newTab();
+const saveFromDownloadPage = (page: Page) => saveDownload(page);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shoal-e2e-node-'));
   app = await startTestApp();
   browser = await launchChromium();
+  tabs = peerTabs(browser, app.url);
 });
 
 afterAll(async () => {
   await killAllShoal();
-  for (const c of contexts) await c.close().catch(() => undefined);
+  await tabs?.close();
   await browser?.close();
   await app?.close();
   await rm(dir, { recursive: true, force: true });
@@ -110,6 +97,6 @@ describe('Node peer and browser tabs', () => {
   });
 
   it('logged no page errors', () => {
-    for (const c of collectors) c.assertNone();
+    tabs.assertNoErrors();
   });
 });

@@ -1,40 +1,23 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, launchChromium, type PageErrorCollector } from '../helpers/chromium.ts';
-import { openPeer, shareFile, startTestApp, type TestApp } from '../helpers/app.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
 
 const SIZE = 9 * 1024 * 1024 + 12345; // over 8 MiB and not a whole number of chunks
 
 let app: TestApp;
 let browser: Browser;
+let tabs: PeerTabs;
 let dir: string;
 let original: Buffer;
 let filePath: string;
-const contexts: BrowserContext[] = [];
-const collectors: PageErrorCollector[] = [];
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function newPeer(): Promise<Page> {
-  const context = await browser.newContext({ acceptDownloads: true });
-  contexts.push(context);
-  const page = await context.newPage();
-  collectors.push(collectPageErrors(page, { ignore: [/favicon/] }));
-  await openPeer(page, app.url);
-  return page;
-}
-
-/** Waits for the download page to say complete, clicks Save and returns the saved bytes. */
-async function saveFromDownloadPage(page: Page): Promise<{ bytes: Buffer; name: string }> {
-  await page.getByTestId('download-state').filter({ hasText: 'Complete' }).waitFor({ timeout: 120_000 });
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
-  const path = await download.path();
-  return { bytes: await readFile(path), name: download.suggestedFilename() };
-}
+const newPeer = (): Promise<Page> => tabs.newTab();
+const saveFromDownloadPage = (page: Page) => saveDownload(page);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shoal-e2e-files-'));
@@ -43,10 +26,11 @@ beforeAll(async () => {
   await writeFile(filePath, original);
   app = await startTestApp();
   browser = await launchChromium();
+  tabs = peerTabs(browser, app.url);
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
+  await tabs?.close();
   await browser?.close();
   await app?.close();
   await rm(dir, { recursive: true, force: true });
@@ -145,6 +129,6 @@ describe('browser tab to browser tab', () => {
   });
 
   it('logged no page errors', () => {
-    for (const c of collectors) c.assertNone();
+    tabs.assertNoErrors();
   });
 });

@@ -1,32 +1,27 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium.ts';
-import { openPeer, shareFile, startTestApp, type TestApp } from '../helpers/app.ts';
+import { openPeer, peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
 
 let app: TestApp;
 let browser: Browser;
+let tabs: PeerTabs;
 let dir: string;
-const contexts: BrowserContext[] = [];
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function context(): Promise<BrowserContext> {
-  const c = await browser.newContext({ acceptDownloads: true });
-  contexts.push(c);
-  return c;
-}
+const context = () => tabs.newContext();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shoal-storage-'));
   app = await startTestApp();
   browser = await launchChromium();
+  tabs = peerTabs(browser, app.url);
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
+  await tabs?.close();
   await browser?.close();
   await app?.close();
   await rm(dir, { recursive: true, force: true });
@@ -87,8 +82,6 @@ describe('storage failures in the browser', () => {
     await page.reload();
     const resumed = Number((await page.getByTestId('download-percent').textContent({ timeout: 30_000 }))!.replace('%', ''));
     expect(resumed).toBeGreaterThanOrEqual(Math.min(kept, 30));
-    await page.getByTestId('download-state').filter({ hasText: 'Complete' }).waitFor({ timeout: 60_000 });
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
-    expect(sha(await readFile(await download.path()))).toBe(sha(bytes));
+    expect(sha((await saveDownload(page, 60_000)).bytes)).toBe(sha(bytes));
   });
 });

@@ -1,28 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, launchChromium, type PageErrorCollector } from '../helpers/chromium.ts';
-import { openPeer, shareFile, startTestApp, type TestApp } from '../helpers/app.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
 
 let app: TestApp;
 let browser: Browser;
+let tabs: PeerTabs;
 let dir: string;
-const contexts: BrowserContext[] = [];
-const collectors: PageErrorCollector[] = [];
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function newPeer(): Promise<Page> {
-  const context = await browser.newContext({ acceptDownloads: true });
-  contexts.push(context);
-  const page = await context.newPage();
-  // A seeder closed on purpose makes the others log failed connections; nothing else may fail.
-  collectors.push(collectPageErrors(page, { ignore: [/favicon/, /WebSocket|ERR_CONNECTION|Connection failed/i] }));
-  await openPeer(page, app.url);
-  return page;
-}
+const newPeer = (): Promise<Page> => tabs.newTab();
 
 async function makeFile(name: string, size: number): Promise<{ path: string; bytes: Buffer }> {
   const bytes = randomBytes(size);
@@ -54,9 +44,7 @@ async function waitPercent(page: Page, atLeast: number): Promise<number> {
 }
 
 async function save(page: Page): Promise<Buffer> {
-  await page.getByTestId('download-state').filter({ hasText: 'Complete' }).waitFor({ timeout: 120_000 });
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
-  return readFile(await download.path());
+  return (await saveDownload(page)).bytes;
 }
 
 async function uploaded(page: Page, name: string): Promise<string> {
@@ -69,10 +57,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shoal-swarm-'));
   app = await startTestApp();
   browser = await launchChromium();
+  // A seeder closed on purpose makes the others log failed connections; nothing else may fail.
+  tabs = peerTabs(browser, app.url, [/WebSocket|ERR_CONNECTION|Connection failed/i]);
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
+  await tabs?.close();
   await browser?.close();
   await app?.close();
   await rm(dir, { recursive: true, force: true });
@@ -169,6 +159,6 @@ describe('swarm downloads in the browser', () => {
   });
 
   it('logged no page errors', () => {
-    for (const c of collectors) c.assertNone();
+    tabs.assertNoErrors();
   });
 });
