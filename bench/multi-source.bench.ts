@@ -18,7 +18,7 @@ const SEEDER_RATE_MIB = 2;
 
 const bench: Bench = async ({ quick, tmp, log }) => {
   const counts = quick ? [1, 4] : [1, 2, 4, 8];
-  const seconds = quick ? 4 : 10;
+  const seconds = quick ? 3 : 10;
   const name = (n: number) => `Multi-source: ${n} seeder${n === 1 ? '' : 's'} at ${SEEDER_RATE_MIB} MiB/s each`;
   const refLabel = (n: number) => (n === 1 ? `the seeders' upload limit` : `${n} × the 1-seeder throughput (linear)`);
   const unavailable = cliUnavailable();

@@ -16,7 +16,7 @@ import { downloadThroughUi, PageSet } from './lib/shoal-ui.ts';
 import { median, MiB, mibPerSecond } from './lib/stats.ts';
 
 const bench: Bench = async ({ quick, tmp, log }) => {
-  const size = (quick ? 32 : 256) * MiB;
+  const size = (quick ? 16 : 256) * MiB;
   const rowName = `Node → browser, WebRTC, ${size / MiB} MiB`;
   const refLabel = 'raw node-datachannel channel from Node to a page, same bytes, 64 KiB messages, same backpressure';
   const unavailable = cliUnavailable();

@@ -22,6 +22,8 @@ export async function writePrngFile(path: string, size: number, seed = 'shoal-be
       await fh.write(bytes, 0, n, written);
       written += n;
     }
+    // On disk before anyone measures: write-back of dirty pages must not run during a benchmark.
+    await fh.sync();
   } finally {
     await fh.close();
   }

@@ -19,6 +19,8 @@ export interface LineChart {
   dots?: boolean;
   /** Start the x axis at 0 rather than at the smallest x. */
   xFromZero?: boolean;
+  /** Top of the y axis; larger values are drawn at the top (say so in the title). */
+  yMax?: number;
 }
 
 export interface BarChart {
@@ -77,11 +79,11 @@ export function lineChartSvg(c: LineChart): string {
   const ys = [...all.map((p) => p[1]), ...(c.hLines ?? []).map((l) => l.y), 0];
   const x0 = c.xFromZero ? Math.min(0, ...xs) : xs.length ? Math.min(...xs) : 0;
   const x1 = xs.length ? Math.max(...xs) : 1;
-  const y1 = Math.max(...ys) * 1.08 || 1;
+  const y1 = c.yMax ?? (Math.max(...ys) * 1.08 || 1);
   const xt = ticks(x0, x1 > x0 ? x1 : x0 + 1);
   const yt = ticks(0, y1);
   const X = (v: number) => M.left + ((v - x0) / ((x1 > x0 ? x1 : x0 + 1) - x0)) * pw;
-  const Y = (v: number) => M.top + ph - (v / y1) * ph;
+  const Y = (v: number) => M.top + ph - (Math.min(v, y1) / y1) * ph;
   const body: string[] = [];
   for (const t of xt) body.push(`<line x1="${X(t)}" y1="${M.top + ph}" x2="${X(t)}" y2="${M.top + ph + 5}" stroke="#333"/><text x="${X(t)}" y="${M.top + ph + 18}" text-anchor="middle">${fmt(t)}</text>`);
   for (const t of yt) body.push(`<line x1="${M.left}" y1="${Y(t)}" x2="${M.left + pw}" y2="${Y(t)}" stroke="#eee"/><text x="${M.left - 6}" y="${Y(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
