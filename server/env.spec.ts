@@ -3,7 +3,7 @@ import { EnvError, readServerEnv } from './env.ts';
 
 describe('readServerEnv', () => {
   it('has defaults', () => {
-    expect(readServerEnv({})).toEqual({ port: 8470, host: '0.0.0.0', dataDir: './data', iceServers: [], expiryMs: 90_000, heartbeatMs: undefined });
+    expect(readServerEnv({})).toEqual({ port: 8470, host: '0.0.0.0', dataDir: './data', iceServers: [], iceTransportPolicy: 'all', expiryMs: 90_000, heartbeatMs: undefined });
   });
   it('reads every variable', () => {
     const env = readServerEnv({
@@ -17,13 +17,30 @@ describe('readServerEnv', () => {
     expect(env).toMatchObject({ port: 9000, host: '127.0.0.1', dataDir: '/var/lib/shoal', expiryMs: 60_000, heartbeatMs: 20_000 });
     expect(env.iceServers).toHaveLength(2);
   });
+  it('reads the TURN secret scheme and the transport policy', () => {
+    const env = readServerEnv({
+      SHOAL_TURN_URLS: 'turn:turn.example.org:3478?transport=udp, turns:turn.example.org:5349',
+      SHOAL_TURN_SECRET: 's3cret',
+      SHOAL_TURN_TTL_S: '3600',
+      SHOAL_ICE_TRANSPORT_POLICY: 'relay'
+    });
+    expect(env.turn).toEqual({ urls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'], secret: 's3cret', ttlSeconds: 3600 });
+    expect(env.iceTransportPolicy).toBe('relay');
+    expect(readServerEnv({ SHOAL_TURN_URLS: 'turn:t', SHOAL_TURN_SECRET: 'x' }).turn?.ttlSeconds).toBe(86_400);
+  });
   it.each([
     [{ PORT: 'x' }, /PORT/],
     [{ PORT: '70000' }, /PORT/],
     [{ SHOAL_ICE_SERVERS: 'stun:x' }, /SHOAL_ICE_SERVERS must be JSON/],
     [{ SHOAL_ICE_SERVERS: '[{"url":"stun:x"}]' }, /SHOAL_ICE_SERVERS/],
     [{ SHOAL_PEER_EXPIRY_MS: '-5' }, /SHOAL_PEER_EXPIRY_MS/],
-    [{ SHOAL_PEER_EXPIRY_MS: '1000', SHOAL_HEARTBEAT_MS: '1000' }, /SHOAL_HEARTBEAT_MS/]
+    [{ SHOAL_PEER_EXPIRY_MS: '1000', SHOAL_HEARTBEAT_MS: '1000' }, /SHOAL_HEARTBEAT_MS/],
+    [{ SHOAL_TURN_URLS: 'turn:t' }, /SHOAL_TURN_SECRET/],
+    [{ SHOAL_TURN_SECRET: 'x' }, /SHOAL_TURN_URLS/],
+    [{ SHOAL_TURN_URLS: 'stun:t', SHOAL_TURN_SECRET: 'x' }, /SHOAL_TURN_URLS/],
+    [{ SHOAL_TURN_URLS: 'turn:t', SHOAL_TURN_SECRET: 'x', SHOAL_TURN_TTL_S: '5' }, /SHOAL_TURN_TTL_S/],
+    [{ SHOAL_ICE_TRANSPORT_POLICY: 'none' }, /SHOAL_ICE_TRANSPORT_POLICY/],
+    [{ SHOAL_ICE_TRANSPORT_POLICY: 'relay' }, /needs a TURN server/]
   ])('refuses %o', (env, message) => {
     expect(() => readServerEnv(env)).toThrow(EnvError);
     expect(() => readServerEnv(env)).toThrow(message);

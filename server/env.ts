@@ -1,10 +1,13 @@
 /**
  * The server's environment variables, validated at the edge (docs/TRACKER.md, "Running"):
  * PORT (8470), HOST (0.0.0.0), SHOAL_DATA_DIR (./data), SHOAL_ICE_SERVERS (JSON array of
- * RTCIceServer, default []), SHOAL_PEER_EXPIRY_MS (90000), SHOAL_HEARTBEAT_MS (30000 or a third of the expiry).
+ * RTCIceServer, default []), SHOAL_PEER_EXPIRY_MS (90000), SHOAL_HEARTBEAT_MS (30000 or a third of the expiry),
+ * SHOAL_TURN_URLS + SHOAL_TURN_SECRET (+ SHOAL_TURN_TTL_S, 86400): short-lived TURN credentials per peer,
+ * SHOAL_ICE_TRANSPORT_POLICY ('all' or 'relay').
  */
-import { DEFAULT_EXPIRY_MS, MIN_EXPIRY_MS } from '../src/lib/tracker/constants.ts';
-import { iceServersSchema, type IceServer } from '../src/lib/tracker/schemas.ts';
+import { DEFAULT_EXPIRY_MS, DEFAULT_TURN_TTL_SECONDS, MIN_EXPIRY_MS } from '../src/lib/tracker/constants.ts';
+import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
+import type { TurnCredentialOptions } from './turn-credentials.ts';
 
 /** Port of the production server when PORT is not set. */
 export const DEFAULT_PORT = 8470;
@@ -14,6 +17,9 @@ export interface ServerEnv {
   host: string;
   dataDir: string;
   iceServers: IceServer[];
+  /** Set when SHOAL_TURN_URLS and SHOAL_TURN_SECRET are. */
+  turn?: TurnCredentialOptions;
+  iceTransportPolicy: IceTransportPolicy;
   expiryMs: number;
   heartbeatMs?: number;
 }
@@ -48,6 +54,13 @@ export function readServerEnv(env: Record<string, string | undefined>): ServerEn
     if (!parsed.success) throw new EnvError(`SHOAL_ICE_SERVERS: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
     iceServers = parsed.data;
   }
+  const turn = readTurn(env);
+  const policyRaw = env.SHOAL_ICE_TRANSPORT_POLICY?.trim() || 'all';
+  const policy = iceTransportPolicySchema.safeParse(policyRaw);
+  if (!policy.success) throw new EnvError(`SHOAL_ICE_TRANSPORT_POLICY must be 'all' or 'relay', got ${JSON.stringify(policyRaw)}.`);
+  if (policy.data === 'relay' && !turn && !iceServers.some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)))) {
+    throw new EnvError('SHOAL_ICE_TRANSPORT_POLICY=relay needs a TURN server (SHOAL_TURN_URLS or a turn: entry in SHOAL_ICE_SERVERS).');
+  }
   const expiryMs = int(env, 'SHOAL_PEER_EXPIRY_MS', DEFAULT_EXPIRY_MS, MIN_EXPIRY_MS, 24 * 3600_000);
   const heartbeat = env.SHOAL_HEARTBEAT_MS?.trim() ? int(env, 'SHOAL_HEARTBEAT_MS', 0, 1, expiryMs - 1) : undefined;
   return {
@@ -55,7 +68,26 @@ export function readServerEnv(env: Record<string, string | undefined>): ServerEn
     host: env.HOST?.trim() || '0.0.0.0',
     dataDir: env.SHOAL_DATA_DIR?.trim() || './data',
     iceServers,
+    ...(turn ? { turn } : {}),
+    iceTransportPolicy: policy.data,
     expiryMs,
     heartbeatMs: heartbeat
   };
+}
+
+/** SHOAL_TURN_URLS (comma-separated turn:/turns: URLs) and SHOAL_TURN_SECRET go together. */
+function readTurn(env: Record<string, string | undefined>): TurnCredentialOptions | undefined {
+  const urls = (env.SHOAL_TURN_URLS ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  const secret = env.SHOAL_TURN_SECRET ?? '';
+  if (urls.length === 0 && secret === '') return undefined;
+  if (urls.length === 0) throw new EnvError('SHOAL_TURN_SECRET is set but SHOAL_TURN_URLS is not.');
+  if (secret === '') throw new EnvError('SHOAL_TURN_URLS is set but SHOAL_TURN_SECRET is not.');
+  const bad = urls.find((u) => !/^turns?:[^\s]+$/.test(u) || u.length > 512);
+  if (bad !== undefined) throw new EnvError(`SHOAL_TURN_URLS: ${JSON.stringify(bad)} is not a turn: or turns: URL.`);
+  if (urls.length > 8) throw new EnvError('SHOAL_TURN_URLS: at most 8 URLs.');
+  const ttlSeconds = int(env, 'SHOAL_TURN_TTL_S', DEFAULT_TURN_TTL_SECONDS, 60, 7 * 86_400);
+  return { urls, secret, ttlSeconds };
 }

@@ -10,9 +10,22 @@ import { HTTP_STATUS, TrackerError } from '../src/lib/tracker/errors.ts';
 import { filesQuerySchema, historyQuerySchema, peersQuerySchema } from '../src/lib/tracker/rest-schemas.ts';
 import { describeIssues } from '../src/lib/tracker/schemas.ts';
 import type { Tracker } from '../src/lib/tracker/tracker.ts';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.ts';
 
 export type Next = (err?: unknown) => void;
 export type RestHandler = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+
+/** The Socket.IO adapter as health and metrics show it: 'memory' (one process) or a shared one. */
+export interface AdapterState {
+  kind: string;
+  up: boolean;
+}
+
+export interface RestDeps {
+  log: Logger;
+  /** Default: Socket.IO's in-memory adapter, always up. */
+  adapter?: () => AdapterState;
+}
 
 type Query = Record<string, string>;
 
@@ -41,12 +54,29 @@ function parseQuery<S extends z.ZodType>(schema: S, query: Query): z.output<S> {
   return parsed.data;
 }
 
-export function createRestHandler(tracker: Tracker, deps: { log: Logger }): RestHandler {
+export function createRestHandler(tracker: Tracker, deps: RestDeps): RestHandler {
   const { log } = deps;
+  const adapter = deps.adapter ?? (() => ({ kind: 'memory', up: true }));
+
+  /** GET /metrics: Prometheus text format (server/metrics.ts). */
+  const metrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { stats, indexed } = await tracker.metrics();
+    const a = adapter();
+    const text = renderMetrics({ stats, files: indexed, store: tracker.storeKind, adapter: a.kind, adapterUp: a.up });
+    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : text);
+  };
 
   /** Resolves to the body for a known route, or undefined if the path is not the API's. */
   const route = async (path: string, query: Query): Promise<object | undefined> => {
-    if (path === '/api/health') return { ok: true, ...(await tracker.health()) };
+    if (path === '/api/health') {
+      const h = await tracker.health();
+      const a = adapter();
+      const ok = h.storeState === 'ok' && a.up;
+      const body = { ok, ...h, adapter: a.kind, adapterState: a.up ? 'ok' : 'down' };
+      if (!ok) throw new HealthError(body);
+      return body;
+    }
     if (path === '/api/stats') return { ok: true, ...(await tracker.statistics()) };
     if (path === '/api/stats/history') {
       const { minutes } = parseQuery(historyQuerySchema, query);
@@ -76,6 +106,13 @@ export function createRestHandler(tracker: Tracker, deps: { log: Logger }): Rest
 
   return (req, res, next) => {
     const raw = req.url ?? '/';
+    if ((raw === '/metrics' || raw.startsWith('/metrics?')) && (req.method === 'GET' || req.method === 'HEAD')) {
+      metrics(req, res).catch((err: unknown) => {
+        log.error('metrics failed', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        if (!res.headersSent) send(req, res, 500, { ok: false, code: 'INTERNAL', message: 'The tracker failed to handle this request.' });
+      });
+      return;
+    }
     if (!raw.startsWith('/api/')) return next();
     let path: string;
     let query: Query;
@@ -96,6 +133,7 @@ export function createRestHandler(tracker: Tracker, deps: { log: Logger }): Rest
     route(path, query)
       .then((body) => (body ? send(req, res, 200, body) : next()))
       .catch((err: unknown) => {
+        if (err instanceof HealthError) return send(req, res, 503, err.body);
         if (err instanceof TrackerError) {
           return send(req, res, HTTP_STATUS[err.code], { ok: false, code: err.code, message: err.message });
         }
@@ -103,6 +141,14 @@ export function createRestHandler(tracker: Tracker, deps: { log: Logger }): Rest
         send(req, res, 500, { ok: false, code: 'INTERNAL', message: 'The tracker failed to handle this request.' });
       });
   };
+}
+
+/** An unhealthy /api/health answer: sent with status 503 so load balancers and monitors see it. */
+class HealthError extends Error {
+  readonly code = 'UNHEALTHY';
+  constructor(readonly body: object) {
+    super('unhealthy');
+  }
 }
 
 function isApiPath(path: string): boolean {

@@ -31,11 +31,18 @@ async function main(): Promise<void> {
     dataDir,
     handler,
     iceServers: env.iceServers,
+    turn: env.turn,
+    iceTransportPolicy: env.iceTransportPolicy,
     expiryMs: env.expiryMs,
     heartbeatMs: env.heartbeatMs,
     log
   });
-  log.info(`Shoal is listening on ${server.url}`, { dataDir, iceServers: env.iceServers.length });
+  log.info(`Shoal is listening on ${server.url}`, {
+    dataDir,
+    iceServers: env.iceServers.length,
+    turn: env.turn ? env.turn.urls.join(',') : 'none',
+    iceTransportPolicy: env.iceTransportPolicy
+  });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -19,18 +19,23 @@ import {
   MIN_EXPIRY_MS
 } from '../src/lib/tracker/constants.ts';
 import type { IndexStore } from '../src/lib/tracker/index-store.ts';
-import { iceServersSchema, type IceServer } from '../src/lib/tracker/schemas.ts';
+import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
 import { SqliteIndexStore } from '../src/lib/tracker/sqlite-store.ts';
 import { Tracker } from '../src/lib/tracker/tracker.ts';
 import { nodeSha256 } from './node-crypto.ts';
 import { attachDashboardFeed } from './dashboard-feed.ts';
 import { createRestHandler, type RestHandler } from './rest-api.ts';
 import { attachSocketApi } from './socket-api.ts';
+import { createTurnCredentials, type TurnCredentialOptions } from './turn-credentials.ts';
 
 export interface TrackerHostOptions {
   /** Directory of `tracker.sqlite`; created if missing. */
   dataDir: string;
   iceServers?: IceServer[];
+  /** A TURN server using coturn's shared-secret scheme: each peer gets its own short-lived credentials in hello. */
+  turn?: TurnCredentialOptions;
+  /** Handed to peers in hello (default 'all'); 'relay' forces TURN-relayed connections. */
+  iceTransportPolicy?: IceTransportPolicy;
   heartbeatMs?: number;
   expiryMs?: number;
   /** Socket.IO path, default '/socket.io'. */
@@ -64,6 +69,7 @@ export function sweepIntervalMs(expiryMs: number): number {
 
 interface CheckedOptions {
   iceServers: IceServer[];
+  iceTransportPolicy: IceTransportPolicy;
   heartbeatMs: number;
   expiryMs: number;
   statsIntervalMs: number;
@@ -88,8 +94,11 @@ function checkOptions(opts: TrackerHostOptions): CheckedOptions {
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 1 || heartbeatMs >= expiryMs) {
     throw new TypeError('heartbeatMs must be a positive integer below expiryMs.');
   }
+  const policy = iceTransportPolicySchema.safeParse(opts.iceTransportPolicy ?? 'all');
+  if (!policy.success) throw new TypeError("iceTransportPolicy must be 'all' or 'relay'.");
   return {
     iceServers: ice.data,
+    iceTransportPolicy: policy.data,
     heartbeatMs,
     expiryMs,
     statsIntervalMs: interval('statsIntervalMs', opts.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS, 10),
@@ -106,9 +115,10 @@ export function openSqliteStore(dataDir: string): SqliteIndexStore {
 
 export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptions): TrackerHost {
   const options = checkOptions(opts);
+  const turnServer = opts.turn ? createTurnCredentials(opts.turn) : undefined;
   const log = opts.log ?? createLogger('tracker');
   const store = opts.store ?? openSqliteStore(opts.dataDir);
-  const tracker = new Tracker({ store, sha256: nodeSha256, log: log.child('core') }, options);
+  const tracker = new Tracker({ store, sha256: nodeSha256, log: log.child('core'), turnServer }, options);
   const io = new Server(httpServer, {
     path: opts.path ?? '/socket.io',
     maxHttpBufferSize: MAX_HTTP_BUFFER_BYTES,

@@ -19,6 +19,7 @@ describe('tracker: hello, announce, whohas, manifest', () => {
       peerId: peerIdOf(token),
       kind: 'node',
       iceServers: [{ urls: 'stun:127.0.0.1:3478' }],
+      iceTransportPolicy: 'all',
       heartbeatMs: 30_000,
       expiryMs: 90_000
     });

@@ -55,7 +55,11 @@ export async function startBrowserPeer(origin: string): Promise<BrowserPeer> {
   const connector = new WebRtcConnector({
     createPeer,
     signaller: { signal: (to, data) => tracker.signal(to, data), onSignal: (fn) => tracker.on('signal', fn) },
-    iceServers: () => tracker.info?.iceServers ?? []
+    iceServers: () => tracker.info?.iceServers ?? [],
+    // Read at each connection, like iceServers: the tracker's hello may ask for relay-only ICE.
+    get iceTransportPolicy() {
+      return tracker.info?.iceTransportPolicy ?? 'all';
+    }
   });
   const engine = new PeerEngine({
     peerId,

@@ -6,6 +6,8 @@ export interface HelloInfo {
   peerId: string;
   kind: 'browser' | 'node';
   iceServers: RTCIceServerLike[];
+  /** 'relay': TURN only (older trackers leave it out: 'all'). */
+  iceTransportPolicy?: 'all' | 'relay';
   heartbeatMs: number;
   expiryMs: number;
 }

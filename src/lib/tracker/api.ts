@@ -4,7 +4,7 @@
  */
 import type { Manifest } from '../core/manifest.ts';
 import type { TrackerErrorCode } from './errors.ts';
-import type { IceServer, PeerKind, Visibility } from './schemas.ts';
+import type { IceServer, IceTransportPolicy, PeerKind, Visibility } from './schemas.ts';
 
 export type {
   AnnounceRequest,
@@ -13,6 +13,7 @@ export type {
   SearchRequest,
   ReportRequest,
   IceServer,
+  IceTransportPolicy,
   PeerKind,
   Visibility
 } from './schemas.ts';
@@ -28,6 +29,8 @@ export interface HelloResult {
   peerId: string;
   kind: PeerKind;
   iceServers: IceServer[];
+  /** 'relay': use only TURN relay candidates (RTCConfiguration.iceTransportPolicy). */
+  iceTransportPolicy: IceTransportPolicy;
   heartbeatMs: number;
   expiryMs: number;
 }

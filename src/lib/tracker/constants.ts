@@ -6,6 +6,12 @@ export const DEFAULT_HEARTBEAT_MS = 30_000;
 /** A peer silent for longer than this leaves every swarm: three missed heartbeats. */
 export const DEFAULT_EXPIRY_MS = 90_000;
 
+/**
+ * Lifetime of the TURN credentials a peer gets in hello: one day, the value the TURN REST API
+ * draft (draft-uberti-behave-turn-rest-00) recommends; a peer gets fresh ones at every reconnect.
+ */
+export const DEFAULT_TURN_TTL_SECONDS = 86_400;
+
 /** Smallest expiry the server accepts, so a typo cannot make it drop every peer at once (tests use less via options). */
 export const MIN_EXPIRY_MS = 50;
 

@@ -147,6 +147,10 @@ export const iceServerSchema = z.object({
 export type IceServer = z.infer<typeof iceServerSchema>;
 export const iceServersSchema = z.array(iceServerSchema).max(16);
 
+/** RTCConfiguration.iceTransportPolicy handed to clients (env SHOAL_ICE_TRANSPORT_POLICY). */
+export const iceTransportPolicySchema = z.enum(['all', 'relay']);
+export type IceTransportPolicy = z.infer<typeof iceTransportPolicySchema>;
+
 /** One line per issue, `path: message`, for an ack. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues

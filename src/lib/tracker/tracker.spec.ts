@@ -69,7 +69,7 @@ describe('Tracker', () => {
   it('hello reports the options; signal checks run in order', async () => {
     const { tracker } = setup();
     tracker.connect('a', 'browser');
-    expect(tracker.hello('a')).toEqual({ peerId: 'a', kind: 'browser', iceServers: [], heartbeatMs: 300, expiryMs: 1000 });
+    expect(tracker.hello('a')).toEqual({ peerId: 'a', kind: 'browser', iceServers: [], iceTransportPolicy: 'all', heartbeatMs: 300, expiryMs: 1000 });
     expect(() => tracker.authorizeSignal('a', 'a')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
     expect(() => tracker.authorizeSignal('a', 'b')).toThrow(expect.objectContaining({ code: 'PEER_GONE' }));
     tracker.connect('b', 'browser');

@@ -25,7 +25,7 @@ import { Registry, type RegistryCounts } from './registry.ts';
 import { parseSearchQuery } from './search-query.ts';
 import { rankHits, shuffle } from './search.ts';
 import { countersSince, Stats, type StatsCounters, type StatsSnapshot } from './stats.ts';
-import type { AnnounceRequest, IceServer, PeerKind, ReportRequest, SearchRequest, UnannounceRequest } from './schemas.ts';
+import type { AnnounceRequest, IceServer, IceTransportPolicy, PeerKind, ReportRequest, SearchRequest, UnannounceRequest } from './schemas.ts';
 import type {
   AnnounceResult,
   FileInfo,
@@ -54,6 +54,8 @@ export interface TrackerOptions {
   expiryMs: number;
   /** Statistics history points older than this are pruned when a new one is recorded. */
   statsRetentionMs: number;
+  /** Handed to clients in hello: 'relay' makes them use TURN only (tests, or to hide addresses). */
+  iceTransportPolicy: IceTransportPolicy;
 }
 
 export interface TrackerDeps {
@@ -62,12 +64,21 @@ export interface TrackerDeps {
   now?: () => number;
   random?: () => number;
   log?: Logger;
+  /** A TURN server entry with short-lived credentials for this peer, added to iceServers in hello. */
+  turnServer?: (peerId: string, now: number) => IceServer;
 }
 
 export interface TrackerStats extends StatsSnapshot {
   uptimeMs: number;
   peers: RegistryCounts;
   files: { indexed: number; active: number; bytesAnnounced: number };
+}
+
+export interface TrackerHealth {
+  store: string;
+  storeState: 'ok' | 'error';
+  peers: number;
+  files: number | null;
 }
 
 export class Tracker {
@@ -79,6 +90,7 @@ export class Tracker {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #log: Logger;
+  readonly #turnServer: TrackerDeps['turnServer'];
   /**
    * Per online peer: files it turned from leecher to seeder (`promoted`) and downloads it
    * reported completed (`reported`). The peer has completed max(promoted, reported) transfers,
@@ -94,11 +106,13 @@ export class Tracker {
     this.#now = deps.now ?? Date.now;
     this.#random = deps.random ?? Math.random;
     this.#log = deps.log ?? silentLogger;
+    this.#turnServer = deps.turnServer;
     this.options = {
       iceServers: options.iceServers ?? [],
       heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       expiryMs: options.expiryMs ?? DEFAULT_EXPIRY_MS,
-      statsRetentionMs: options.statsRetentionMs ?? DEFAULT_STATS_RETENTION_MS
+      statsRetentionMs: options.statsRetentionMs ?? DEFAULT_STATS_RETENTION_MS,
+      iceTransportPolicy: options.iceTransportPolicy ?? 'all'
     };
     this.stats = new Stats(this.#now());
   }
@@ -138,8 +152,10 @@ export class Tracker {
   hello(peerId: string): HelloResult {
     const peer = this.registry.getPeer(peerId);
     if (!peer) throw new TrackerError('PEER_GONE', 'This connection is no longer registered.');
-    const { iceServers, heartbeatMs, expiryMs } = this.options;
-    return { peerId, kind: peer.kind, iceServers: structuredClone(iceServers), heartbeatMs, expiryMs };
+    const { iceServers, heartbeatMs, expiryMs, iceTransportPolicy } = this.options;
+    const servers = structuredClone(iceServers);
+    if (this.#turnServer) servers.push(this.#turnServer(peerId, this.#now()));
+    return { peerId, kind: peer.kind, iceServers: servers, iceTransportPolicy, heartbeatMs, expiryMs };
   }
 
   async announce(peerId: string, req: AnnounceRequest): Promise<AnnounceResult> {
@@ -304,14 +320,35 @@ export class Tracker {
     return { total: ids.length, peers };
   }
 
-  async health(): Promise<{ store: string; peers: number; files: number }> {
-    return { store: this.#store.kind, peers: this.registry.counts().peers, files: await this.#store.countFiles() };
+  /** GET /api/health: whether the index store answers, peers online here, files indexed (null if the store failed). */
+  async health(): Promise<TrackerHealth> {
+    const peers = this.registry.counts().peers;
+    const files = await this.#countFilesOrNull();
+    return { store: this.#store.kind, storeState: files === null ? 'error' : 'ok', peers, files };
+  }
+
+  /** GET /metrics: the statistics, with `indexed` null (and 0 in stats) when the store does not answer. */
+  async metrics(): Promise<{ stats: TrackerStats; indexed: number | null }> {
+    const indexed = await this.#countFilesOrNull();
+    return { stats: this.#statistics(indexed ?? 0), indexed };
+  }
+
+  async #countFilesOrNull(): Promise<number | null> {
+    try {
+      return await this.#store.countFiles();
+    } catch (err) {
+      this.#log.warn('the index store did not answer', { err: err instanceof Error ? err.message : String(err) });
+      return null;
+    }
   }
 
   /** GET /api/stats. */
   async statistics(): Promise<TrackerStats> {
+    return this.#statistics(await this.#store.countFiles());
+  }
+
+  #statistics(indexed: number): TrackerStats {
     const counts = this.registry.counts();
-    const indexed = await this.#store.countFiles();
     return {
       ...this.stats.snapshot(),
       uptimeMs: this.#now() - this.stats.startedAt,
