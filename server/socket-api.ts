@@ -55,6 +55,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** The Socket.IO room of one peer's socket: signals to the peer are emitted to it. */
+export function peerRoom(peerId: string): string {
+  return `peer:${peerId}`;
+}
+
 export interface SocketApi {
   /** Disconnects the socket of a peer (expired), without waiting. */
   drop(peerId: string): void;
@@ -80,9 +85,9 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
     report: route('other', reportSchema, (c, req) => tracker.report(c.peerId, req)),
     signal: route('signal', signalSchema, (c, req) => {
       tracker.authorizeSignal(c.peerId, req.to);
-      const target = sockets.get(req.to);
-      if (!target) throw new TrackerError('PEER_GONE', 'The target peer is not connected.');
-      target.emit('signal', { from: c.peerId, data: req.data });
+      // To the target's own room rather than a socket found here, so that a shared Socket.IO
+      // adapter (several tracker processes) can carry it to a socket on another process.
+      io.to(peerRoom(req.to)).emit('signal', { from: c.peerId, data: req.data });
       return {};
     })
   } satisfies Record<string, Route<z.ZodType>>;
@@ -174,6 +179,7 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
       bye(old, 'REPLACED', 'The same peer connected again elsewhere.');
     }
     sockets.set(peerId, socket);
+    void socket.join(peerRoom(peerId));
     tracker.connect(peerId, kind);
     stats.connections.total++;
     stats.connections.current++;

@@ -22,6 +22,8 @@ export function shoalTracker(opts: ShoalTrackerPluginOptions = {}): Plugin {
     const env = readServerEnv(process.env);
     const host = createTrackerHost(httpServer as HttpServer, {
       iceServers: env.iceServers,
+      turn: env.turn,
+      iceTransportPolicy: env.iceTransportPolicy,
       expiryMs: env.expiryMs,
       heartbeatMs: env.heartbeatMs,
       ...opts,
