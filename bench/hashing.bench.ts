@@ -12,8 +12,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkCount, chunkRange, chunkSizeFor } from '../src/lib/core/chunks.ts';
-import { silentLogger } from '../src/lib/log.ts';
-import { startTestApp } from '../tests/helpers/app.ts';
+import { startBenchApp } from './lib/app.ts';
 import type { Bench } from './lib/context.ts';
 import { writePrngFile } from './lib/prng-file.ts';
 import { startRawServer } from './lib/raw-channel.ts';
@@ -85,7 +84,7 @@ const BROWSER_REFERENCE = String.raw`async ([chunkSize, inFlight]) => {
 
 async function browserRow(path: string, name: string, size: number, reps: number, tmp: string, log: (m: string) => void): Promise<BenchRow> {
   const rowName = `Hashing ${size / MiB} MiB, browser (worker, WebCrypto, into IndexedDB)`;
-  const app = await startTestApp({ log: silentLogger });
+  const app = await startBenchApp();
   const raw = await startRawServer();
   try {
     const shoal: number[] = [];

@@ -6,8 +6,8 @@
  * included), against the file size. The saved file is checked by SHA-256.
  */
 import { join } from 'node:path';
-import { silentLogger } from '../src/lib/log.ts';
-import { openPeer, startTestApp } from '../tests/helpers/app.ts';
+import { openPeer } from '../tests/helpers/app.ts';
+import { startBenchApp } from './lib/app.ts';
 import type { Bench } from './lib/context.ts';
 import { HeapSampler, rendererPeaks, waitRecord, type HeapPeak } from './lib/browser.ts';
 import { sha256File, writePrngFile } from './lib/prng-file.ts';
@@ -41,7 +41,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
   const path = join(tmp, name);
   await writePrngFile(path, size, 'memory-browser');
   const want = await sha256File(path);
-  const app = await startTestApp({ log: silentLogger });
+  const app = await startBenchApp();
   const set = new PageSet('processes', tmp);
   try {
     const seeder = await set.add();

@@ -5,8 +5,7 @@
  * backpressure, measured in the same run with the same browser set-up.
  */
 import { join } from 'node:path';
-import { startTestApp } from '../tests/helpers/app.ts';
-import { silentLogger } from '../src/lib/log.ts';
+import { startBenchApp } from './lib/app.ts';
 import type { Bench } from './lib/context.ts';
 import { writePrngFile } from './lib/prng-file.ts';
 import { rawBrowserToBrowser, startRawServer } from './lib/raw-channel.ts';
@@ -20,7 +19,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
   const name = `bench-${size / MiB}MiB.bin`;
   const path = join(tmp, name);
   await writePrngFile(path, size, 'webrtc-browser');
-  const app = await startTestApp({ log: silentLogger });
+  const app = await startBenchApp();
   const raw = await startRawServer();
   const rows: BenchRow[] = [];
   try {

@@ -5,8 +5,7 @@
  * message size and backpressure.
  */
 import { join } from 'node:path';
-import { silentLogger } from '../src/lib/log.ts';
-import { startTestApp } from '../tests/helpers/app.ts';
+import { startBenchApp } from './lib/app.ts';
 import type { Bench } from './lib/context.ts';
 import { writePrngFile } from './lib/prng-file.ts';
 import { rawNodeToBrowser, startRawServer } from './lib/raw-channel.ts';
@@ -25,7 +24,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
   const name = `node-${size / MiB}MiB.bin`;
   const path = join(tmp, name);
   await writePrngFile(path, size, 'webrtc-node');
-  const app = await startTestApp({ log: silentLogger });
+  const app = await startBenchApp();
   const raw = await startRawServer();
   const seeder = new ShoalProcess(['seed', path, '--data-dir', join(tmp, 'seeder'), '--tracker', app.url, '--no-lan', '--port', '0', '--log-level', 'warn']);
   const rows: BenchRow[] = [];

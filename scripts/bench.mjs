@@ -7,13 +7,15 @@
 // Benchmarks are bench/<name>.bench.ts; each runs in its own process (bench/lib/run-one.ts) with
 // a time limit, so a crash or a hang costs one row, never the table. WebRTC needs the private
 // network namespace (shared DESIGN, "WebRTC on loopback and in tests"): outside it, this script
-// builds the site if build/ is missing or older than the sources, raises the open-file limit to
+// builds the site if build/ is missing or older than the sources, copies it to bench/.build (the
+// browser benchmarks serve that copy, so a rebuild elsewhere during a long run cannot pull the
+// site's files from under them), raises the open-file limit to
 // the hard limit (the tracker load holds thousands of sockets), and re-runs itself through
 // scripts/netns-run.mjs. Results: the table on stdout, progress on stderr, and
 // bench/results/bench-<full|quick>.json and .md.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +87,23 @@ function buildIfStale() {
   }
 }
 
+/** Copies build/ to bench/.build, which the browser benchmarks serve (bench/lib/app.ts). */
+function snapshotBuild() {
+  const to = join(ROOT, 'bench', '.build');
+  for (let attempt = 1; ; attempt++) {
+    rmSync(to, { recursive: true, force: true });
+    try {
+      cpSync(join(ROOT, 'build'), to, { recursive: true });
+      if (existsSync(join(to, 'handler.js'))) return to;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+    if (attempt >= 3) throw new Error('build/ has no handler.js');
+    // Someone is rebuilding right now: give the build a moment.
+    spawnSync('sleep', ['10']);
+  }
+}
+
 function openFileLimits() {
   const m = /Max open files\s+(\S+)\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
   return m ? { soft: m[1], hard: m[2] } : null;
@@ -92,18 +111,26 @@ function openFileLimits() {
 
 function outer(argv, opts) {
   const selected = BENCHES.filter((b) => (!opts.only || opts.only.has(b.name)) && !opts.skip.has(b.name));
-  if (selected.some((b) => b.browser)) buildIfStale();
+  let build = null;
+  if (selected.some((b) => b.browser)) {
+    buildIfStale();
+    build = snapshotBuild();
+  }
   const inner = [process.execPath, join(ROOT, 'scripts', 'netns-run.mjs'), process.execPath, fileURLToPath(import.meta.url), ...argv];
   // The tracker load holds one socket per simulated peer: use every descriptor the hard limit allows.
   const limits = openFileLimits();
   const command = limits && limits.soft !== limits.hard && existsSync('/usr/bin/prlimit') ? ['/usr/bin/prlimit', `--nofile=${limits.hard}:${limits.hard}`, ...inner] : inner;
-  const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: 'inherit', env: { ...process.env, SHOAL_BENCH_OUTER: '1' } });
+  const env = { ...process.env, ...(build ? { SHOAL_BENCH_BUILD: build } : {}) };
+  const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: 'inherit', env });
   for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => child.kill(s));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Inside: run each benchmark in its own process group with a time limit.
+
+/** Set by SIGINT/SIGTERM: the running benchmark is stopped and no further one starts. */
+let interrupted = null;
 
 function runOne(bench, quick) {
   const out = join(tmpdir(), `shoal-bench-${bench.name}-${process.pid}.json`);
@@ -120,7 +147,10 @@ function runOne(bench, quick) {
         // gone
       }
     };
-    const onSignal = () => kill('SIGTERM');
+    const onSignal = (sig) => {
+      interrupted = sig;
+      kill('SIGTERM');
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     let timedOut = false;
@@ -196,12 +226,20 @@ async function inner(opts) {
   const all = [];
   const timings = {};
   for (const bench of selected) {
+    if (interrupted) {
+      log(`bench: interrupted by ${interrupted}`);
+      process.exit(130);
+    }
     log(`\nbench: ${bench.name} …`);
     const { rows, ms } = await runOne(bench, opts.quick);
     timings[bench.name] = Math.round(ms / 1000);
     log(`bench: ${bench.name} done in ${Math.round(ms / 1000)} s`);
     log(table(rows).split('\n').slice(2).join('\n'));
     all.push(...rows);
+  }
+  if (interrupted) {
+    log(`bench: interrupted by ${interrupted}; no results written`);
+    process.exit(130);
   }
   const durationS = Math.round((Date.now() - started.getTime()) / 1000);
   const results = join(ROOT, 'bench', 'results');
