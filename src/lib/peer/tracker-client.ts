@@ -1,31 +1,12 @@
 import { io, type Socket } from 'socket.io-client';
 import { Emitter } from './emitter.ts';
+import type { HelloResult, IceServer, SearchHit } from '../tracker/api.ts';
 import type { AnnounceEntry, Directory, RemotePeer, TransferReport } from './ports.ts';
 
-export interface HelloInfo {
-  peerId: string;
-  kind: 'browser' | 'node';
-  iceServers: RTCIceServerLike[];
-  /** 'relay': TURN only (older trackers leave it out: 'all'). */
-  iceTransportPolicy?: 'all' | 'relay';
-  heartbeatMs: number;
-  expiryMs: number;
-}
-
-export interface RTCIceServerLike {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
-
-export interface SearchResult {
-  id: string;
-  name: string;
-  size: number;
-  seeders: number;
-  leechers: number;
-  lastSeen: number;
-}
+/** The tracker's greeting (docs/TRACKER.md, `hello`); its types live with the tracker's API. */
+export type HelloInfo = Omit<HelloResult, 'iceTransportPolicy'> & { iceTransportPolicy?: HelloResult['iceTransportPolicy'] };
+export type RTCIceServerLike = IceServer;
+export type SearchResult = SearchHit;
 
 export interface TrackerClientOptions {
   url: string;
