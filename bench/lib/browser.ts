@@ -64,8 +64,24 @@ export class HeapSampler {
     this.#timer = null;
     await this.#sample();
     await this.#cdp.detach().catch(() => undefined);
+    this.peak.series = thin(this.peak.series, MAX_SERIES_POINTS);
     return this.peak;
   }
+}
+
+/** Points of a heap series kept for the results file (the peaks are computed from every sample). */
+const MAX_SERIES_POINTS = 300;
+
+/** At most `max` points: the sample with the most memory in each of `max` equal runs of samples. */
+export function thin<T extends { used: number; buffers: number }>(series: T[], max: number): T[] {
+  if (series.length <= max) return series;
+  const out: T[] = [];
+  const per = series.length / max;
+  for (let i = 0; i < max; i++) {
+    const group = series.slice(Math.floor(i * per), Math.floor((i + 1) * per));
+    out.push(group.reduce((a, b) => (b.used + b.buffers > a.used + a.buffers ? b : a)));
+  }
+  return out;
 }
 
 /** Peak RSS (VmHWM) of each renderer process of a browser, largest first. */

@@ -53,12 +53,15 @@ window.raw = {
     return file.size;
   },
   receive(total) {
-    let got = 0, messages = 0, firstAt = 0;
+    let got = 0, messages = 0, firstAt = 0, nextMark = 1048576;
+    const marks = [];
     return new Promise((resolve) => {
       const onData = (m) => {
         if (got === 0) firstAt = now();
         got += m.byteLength; messages++;
-        if (got >= total) { st.peer.off('data', onData); resolve({ bytes: got, messages, firstAt, doneAt: now() }); }
+        // When each MiB has arrived: shows stalls, for comparison with Shoal's progress.
+        while (got >= nextMark) { marks.push(now()); nextMark += 1048576; }
+        if (got >= total) { st.peer.off('data', onData); resolve({ bytes: got, messages, firstAt, doneAt: now(), marks }); }
       };
       st.peer.on('data', onData);
     });
@@ -121,12 +124,25 @@ export async function startRawServer(): Promise<RawServer> {
 export interface RawResult {
   bytes: number;
   ms: number;
+  /** Longest time without a whole MiB arriving, ms. */
+  longestGapMs: number;
   connectMs: number;
   maxMessageSize: number | null;
   pauses: number;
 }
 
 type Signal = (data: unknown) => Promise<void>;
+
+/** Longest interval between consecutive times (the first from `start`), ms. */
+export function longestGap(start: number, times: number[]): number {
+  let prev = start;
+  let max = 0;
+  for (const t of times) {
+    max = Math.max(max, t - prev);
+    prev = t;
+  }
+  return max;
+}
 
 /** Opens the raw page and relays its signals to `deliver`. */
 export async function openRawPage(page: Page, url: string, deliver: Signal): Promise<void> {
@@ -147,14 +163,14 @@ export async function rawBrowserToBrowser(url: string, sender: Page, receiver: P
     connectMs: number;
     maxMessageSize: number | null;
   }[];
-  const receiving = receiver.evaluate((t) => (window as any).raw.receive(t), total) as Promise<{ bytes: number; doneAt: number }>;
+  const receiving = receiver.evaluate((t) => (window as any).raw.receive(t), total) as Promise<{ bytes: number; doneAt: number; marks: number[] }>;
   const sent = (await sender.evaluate(([m, h, l]) => (window as any).raw.send(m, h, l), [RAW_MESSAGE_BYTES, HIGH_WATER_MARK, LOW_WATER_MARK] as const)) as {
     startAt: number;
     pauses: number;
   };
   const got = await receiving;
   await Promise.all([sender, receiver].map((p) => p.evaluate(() => (window as any).raw.destroy()).catch(() => undefined)));
-  return { bytes: got.bytes, ms: got.doneAt - sent.startAt, connectMs: info.connectMs, maxMessageSize: info.maxMessageSize, pauses: sent.pauses };
+  return { bytes: got.bytes, ms: got.doneAt - sent.startAt, longestGapMs: longestGap(sent.startAt, got.marks), connectMs: info.connectMs, maxMessageSize: info.maxMessageSize, pauses: sent.pauses };
 }
 
 /**
@@ -206,7 +222,7 @@ export async function rawNodeToBrowser(url: string, receiver: Page, path: string
         }, 25);
         channel.addEventListener?.('bufferedamountlow', done);
       });
-    const receiving = receiver.evaluate((t) => (window as any).raw.receive(t), size) as Promise<{ bytes: number; doneAt: number }>;
+    const receiving = receiver.evaluate((t) => (window as any).raw.receive(t), size) as Promise<{ bytes: number; doneAt: number; marks: number[] }>;
     let pauses = 0;
     const startAt = performance.timeOrigin + performance.now();
     for (const b of pieces) {
@@ -219,7 +235,7 @@ export async function rawNodeToBrowser(url: string, receiver: Page, path: string
       }
     }
     const got = await receiving;
-    return { bytes: got.bytes, ms: got.doneAt - startAt, connectMs, maxMessageSize: null, pauses };
+    return { bytes: got.bytes, ms: got.doneAt - startAt, longestGapMs: longestGap(startAt, got.marks), connectMs, maxMessageSize: null, pauses };
   } finally {
     peer.destroy();
     await receiver.evaluate(() => (window as any).raw.destroy()).catch(() => undefined);

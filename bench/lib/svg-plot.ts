@@ -56,15 +56,19 @@ function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(3);
 }
 
-function frame(title: string, xLabel: string, yLabel: string, body: string[]): string {
+/** Extra room below the plot for rotated bar labels. */
+const BAR_LABEL_ROOM = 70;
+
+function frame(title: string, xLabel: string, yLabel: string, body: string[], extraBottom = 0): string {
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
+  const h = H + extraBottom;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${h}" fill="white"/>`,
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(title)}</text>`,
     `<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`,
-    `<text x="${M.left + pw / 2}" y="${H - 20}" text-anchor="middle">${esc(xLabel)}</text>`,
+    `<text x="${M.left + pw / 2}" y="${h - 20}" text-anchor="middle">${esc(xLabel)}</text>`,
     `<text transform="translate(20 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
     ...body,
     '</svg>'
@@ -121,5 +125,5 @@ export function barChartSvg(c: BarChart): string {
       body.push(`<text transform="translate(${lx.toFixed(1)} ${M.top + ph + 12}) rotate(45)" font-size="10">${esc(b.label)}</text>`);
     }
   });
-  return frame(c.title, c.xLabel, c.yLabel, body);
+  return frame(c.title, c.xLabel, c.yLabel, body, BAR_LABEL_ROOM);
 }

@@ -173,7 +173,8 @@ async function run(cfg: SwarmConfig): Promise<void> {
     tracker.proc.kill();
     await rm(tmp, { recursive: true, force: true });
   }
-  await writeFile(join(out, 'swarm.json'), `${JSON.stringify(record, null, 1)}\n`);
+  // Compact: one line per peer record would still be readable with `jq`; the timeline makes it long.
+  await writeFile(join(out, 'swarm.json'), `${JSON.stringify(record)}\n`);
   const plots = await renderPlots(record, out);
   process.stdout.write(`${summarize(record)}\nwrote ${join(out, 'swarm.json')} and ${plots.join(', ')}\n`);
 }

@@ -47,11 +47,15 @@ class LyingStore extends MemoryChunkStore {
   }
 }
 
-/** Which peer completed each chunk first, from the data messages as they arrive. */
-const firstComplete = new Map<string, string>();
+/**
+ * Who delivered each chunk: the peers that sent all its bytes, in order of completion, from the
+ * data messages as they arrive. A peer whose copy then fails verification is struck off (engine
+ * warning CHUNK_HASH_MISMATCH), so the chunk stored is credited to the first honest completer.
+ */
+const completers = new Map<string, string[]>();
 const received = new Map<string, number>();
 const rawDown = new Map<string, number>();
-/** content id → chunk source peer → chunks stored. */
+/** content id → chunk source peer (or 'self' for files this peer shared) → chunks stored. */
 const sources = new Map<string, Map<string, number>>();
 
 let engine: PeerEngine;
@@ -66,9 +70,14 @@ function observe(wire: Wire, remote: string): Wire {
           if (m.type === 'data') {
             rawDown.set(remote, (rawDown.get(remote) ?? 0) + m.bytes.length);
             const k = `${m.id}:${m.chunk}:${remote}`;
-            const got = (received.get(k) ?? 0) + m.bytes.length;
+            // Every attempt at a chunk starts at offset 0 (a request timed out and asked again counts afresh).
+            const got = (m.offset === 0 ? 0 : (received.get(k) ?? 0)) + m.bytes.length;
             received.set(k, got);
-            if (got === engine.chunkLength(m.id, m.chunk) && !firstComplete.has(`${m.id}:${m.chunk}`)) firstComplete.set(`${m.id}:${m.chunk}`, remote);
+            if (got === engine.chunkLength(m.id, m.chunk)) {
+              const list = completers.get(`${m.id}:${m.chunk}`) ?? [];
+              if (!list.includes(remote)) list.push(remote);
+              completers.set(`${m.id}:${m.chunk}`, list);
+            }
           }
         } catch {
           // the session will close the wire for it
@@ -82,7 +91,9 @@ function observe(wire: Wire, remote: string): Wire {
 class SourceTrackingStore extends MemoryChunkStore {
   override async putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
     await super.putChunk(id, index, bytes);
-    const from = firstComplete.get(`${id}:${index}`) ?? 'unknown';
+    // No completer: a chunk of a file this peer shared itself (shareBytes stores it).
+    const from = completers.get(`${id}:${index}`)?.[0] ?? 'self';
+    completers.delete(`${id}:${index}`);
     const m = sources.get(id) ?? new Map<string, number>();
     m.set(from, (m.get(from) ?? 0) + 1);
     sources.set(id, m);
@@ -117,7 +128,16 @@ async function start(msg: { trackerUrl: string; role: Role; files: FileSpec[]; u
   engine = new PeerEngine({ peerId, store, directory: tracker, connector, sha256: nodeSha256, uploadLimit: msg.uploadLimit, reportIntervalMs: 2000 });
   tracker.on('connected', () => void engine.announceAll().catch(() => undefined));
   engine.on('reputation', (_rep, event) => (reputationEvents[event] = (reputationEvents[event] ?? 0) + 1));
-  engine.on('warning', (_peer, code) => (warnings[code] = (warnings[code] ?? 0) + 1));
+  engine.on('warning', (peer, code, message, id) => {
+    warnings[code] = (warnings[code] ?? 0) + 1;
+    // The engine's warning carries the chunk only in its text (download.ts #onCorrupt); if that
+    // wording changes, a lying peer's first completion would be credited here: check `sources`.
+    const chunk = /^Chunk (\d+) /.exec(message)?.[1];
+    if (code === 'CHUNK_HASH_MISMATCH' && id && chunk !== undefined) {
+      const list = completers.get(`${id}:${chunk}`);
+      if (list) completers.set(`${id}:${chunk}`, list.filter((p) => p !== peer));
+    }
+  });
   await engine.start();
   send({ ev: 'ready', peerId, port, t: since() });
   if (msg.role !== 'leecher') {
@@ -159,7 +179,8 @@ function final(): void {
     rawDownBySource: Object.fromEntries(rawDown),
     reputationEvents,
     warnings,
-    reputation: engine.reputation.all()
+    // This peer's final opinion of every peer it dealt with: peer id → score in [-1, 1].
+    reputation: Object.fromEntries(engine.reputation.all().map((r) => [r.peerId, Math.round(r.score * 1000) / 1000]))
   });
 }
 

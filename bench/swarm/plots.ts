@@ -22,12 +22,13 @@ export interface PeerFinal {
   bytesUp: number;
   bytesDown: number;
   uploadedByFile: Record<string, number>;
-  /** content id → source peer id → chunks stored from it. */
+  /** content id → source peer id → chunks stored from it ('self': a file this peer shared itself). */
   sources: Record<string, Record<string, number>>;
   rawDownBySource: Record<string, number>;
   reputationEvents: Record<string, number>;
   warnings: Record<string, number>;
-  reputation: { peerId: string; score: number }[];
+  /** Final reputation score of every peer this one dealt with, in [-1, 1]. */
+  reputation: Record<string, number>;
 }
 
 export interface PeerRecord {
@@ -75,13 +76,29 @@ export function summarize(r: SwarmRecord): string {
     return out;
   };
   const warnings = sum('warnings');
+  // Chunks stored, by the role of the peer they came from; and what peers think of each role.
+  const kindOf = new Map(r.peers.map((p) => [p.peerId, p.role === 'leecher' && p.newcomer ? 'newcomer' : p.role]));
+  const fromRole: Record<string, number> = {};
+  const scores: Record<string, number[]> = {};
+  for (const p of r.peers) {
+    for (const bySource of Object.values(p.final?.sources ?? {})) {
+      for (const [src, n] of Object.entries(bySource)) {
+        if (src === 'self') continue;
+        const k = kindOf.get(src) ?? 'unknown';
+        fromRole[k] = (fromRole[k] ?? 0) + n;
+      }
+    }
+    for (const [peer, score] of Object.entries(p.final?.reputation ?? {})) (scores[kindOf.get(peer) ?? 'unknown'] ??= []).push(score);
+  }
+  const meanScores = Object.entries(scores).map(([k, v]) => `${k} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)}`);
   const lines = [
     `swarm: ${r.config.peers} peers (${r.config.seeders} seeders, ${r.config.liars} lying), ${r.config.files} files × ${(r.config.size / MiB).toFixed(1)} MiB, churn ${r.config.churn}/min, upload limit ${r.config.uploadLimit ? `${(r.config.uploadLimit / MiB).toFixed(1)} MiB/s` : 'none'}`,
     `outcome: ${r.outcome} after ${(r.endedAt / 1000).toFixed(1)} s; ${r.peers.filter((p) => p.leftAt !== null).length} left, ${r.peers.filter((p) => p.newcomer).length} joined`,
     `downloads completed: ${times.length}; completion time p50 ${percentile(times, 50).toFixed(1)} s, p90 ${percentile(times, 90).toFixed(1)} s, max ${Math.max(0, ...times).toFixed(1)} s`,
     `uploaded ${(total / MiB).toFixed(0)} MiB in all, ${total > 0 ? ((bySeeders / total) * 100).toFixed(0) : 0}% by the initial seeders, the rest by downloaders`,
     `corrupt chunks caught: ${warnings.CHUNK_HASH_MISMATCH ?? 0}; peers dropped: ${warnings.PEER_DROPPED ?? 0}; timeouts: ${warnings.TIMEOUT ?? 0}; failed connections: ${warnings.CONNECT_FAILED ?? 0}`,
-    `reputation events: ${JSON.stringify(sum('reputationEvents'))}`
+    `chunks stored, by who sent them: ${JSON.stringify(fromRole)}`,
+    `reputation events: ${JSON.stringify(sum('reputationEvents'))}; mean final score by role (−1…1): ${meanScores.join(', ')}`
   ];
   return lines.join('\n');
 }
