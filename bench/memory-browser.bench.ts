@@ -99,7 +99,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
         steadyMiBps: mibPerSecond(d.steadyBytes, d.steadyMs),
         totalMs: d.totalMs
       }),
-      memoryRow(names[2], seedPeak.usedWithBuffersPeak, size, `peak JS heap incl. ArrayBuffers while serving the download (${heapNote(seedPeak)}); renderer peak RSS over sharing and seeding ${mib(seedRenderer).toFixed(0)} MiB`, {
+      memoryRow(names[2], seedPeak.usedWithBuffersPeak, size, `peak JS heap incl. ArrayBuffers while serving the download (${heapNote(seedPeak)}); largest renderer peak RSS of the seeding browser at the end ${mib(seedRenderer).toFixed(0)} MiB`, {
         size,
         seedPeak,
         seedRenderer
