@@ -57,30 +57,3 @@ export function throughputRow(
     ...extra
   };
 }
-
-export function formatFigure(f: Figure | null): string {
-  if (!f) return '—';
-  const v = f.value;
-  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
-  return `${v.toFixed(digits)} ${f.unit}`;
-}
-
-export function formatRatio(r: number | null): string {
-  return r === null || !Number.isFinite(r) ? '—' : r.toFixed(2);
-}
-
-/** The rows as a Markdown table (also readable as plain text). */
-export function markdownTable(rows: BenchRow[]): string {
-  const lines = ['| Benchmark | Shoal | Reference (same run) | Ratio | Notes |', '| --- | --- | --- | --- | --- |'];
-  for (const r of rows) {
-    const esc = (s: string) => s.replace(/\|/g, '\\|');
-    if (r.notRun) {
-      lines.push(`| ${esc(r.name)} | not run | ${esc(r.referenceLabel)} | — | not run: ${esc(r.notRun)} |`);
-      continue;
-    }
-    const ref = `${formatFigure(r.reference)} (${r.referenceLabel})`;
-    const notes = [r.ratioMeaning, r.note].filter(Boolean).join('; ');
-    lines.push(`| ${esc(r.name)} | ${formatFigure(r.shoal)} | ${esc(ref)} | ${formatRatio(r.ratio)} | ${esc(notes)} |`);
-  }
-  return lines.join('\n');
-}
