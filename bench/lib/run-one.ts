@@ -3,6 +3,7 @@
  *   tsx bench/lib/run-one.ts <name> [--quick] --out <file.json>
  * Imports bench/<name>.bench.ts, runs it with a temporary directory and writes its rows as JSON.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,13 @@ if (!name || !/^[a-z0-9-]+$/.test(name) || !out) {
 }
 
 const tmp = await mkdtemp(join(tmpdir(), `shoal-bench-${name}-`));
+// Stopped by the runner (time limit, Ctrl-C): the big test files go with us.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 const log = (m: string) => process.stderr.write(`  [${name}] ${m}\n`);
 let rows: BenchRow[];
 let failed = false;
