@@ -4,6 +4,7 @@
  */
 import type { Manifest } from '../core/manifest.ts';
 import type { TrackerErrorCode } from './errors.ts';
+import type { StoredFile } from './index-store.ts';
 import type { IceServer, IceTransportPolicy, PeerKind, Visibility } from './schemas.ts';
 
 export type {
@@ -83,17 +84,7 @@ export interface SignalEvent {
 }
 
 /** GET /api/files/:id */
-export interface FileInfo {
-  id: string;
-  name: string;
-  size: number;
-  mimeType: string;
-  chunkSize: number;
-  chunks: number;
-  visibility: Visibility;
-  firstSeen: number;
-  lastSeen: number;
-  announceCount: number;
+export interface FileInfo extends StoredFile {
   seeders: number;
   leechers: number;
   manifest: Manifest;
