@@ -1,3 +1,4 @@
+import { MessageInbox } from './message-inbox.ts';
 import type { Wire } from './ports.ts';
 
 /** Two connected in-memory wires, for tests of the engine and of anything above a Wire. */
@@ -14,9 +15,7 @@ class MemoryWire implements Wire {
   readonly maxMessageSize: number;
   peer: MemoryWire | null = null;
   closed = false;
-  #onMessage: ((bytes: Uint8Array) => void) | null = null;
-  /** Messages that arrived before anyone listened: a Wire never drops them. */
-  #early: Uint8Array[] = [];
+  readonly #inbox = new MessageInbox();
   #onClose: (reason: string) => void = () => {};
 
   constructor(label: string, maxMessageSize: number) {
@@ -31,8 +30,7 @@ class MemoryWire implements Wire {
     const peer = this.peer;
     queueMicrotask(() => {
       if (!peer || peer.closed) return;
-      if (peer.#onMessage) peer.#onMessage(copy);
-      else peer.#early.push(copy);
+      peer.#inbox.deliver(copy);
     });
   }
 
@@ -53,10 +51,7 @@ class MemoryWire implements Wire {
   }
 
   onMessage(fn: (bytes: Uint8Array) => void): void {
-    this.#onMessage = fn;
-    const early = this.#early;
-    this.#early = [];
-    for (const m of early) fn(m);
+    this.#inbox.listen(fn);
   }
 
   onClose(fn: (reason: string) => void): void {

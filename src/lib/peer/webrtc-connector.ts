@@ -1,4 +1,5 @@
 import { CONNECT_TIMEOUT_MS, HIGH_WATER_MARK, LOW_WATER_MARK } from './constants.ts';
+import { MessageInbox } from './message-inbox.ts';
 import type { Connector, Wire } from './ports.ts';
 import type { RTCIceServerLike } from './tracker-client.ts';
 
@@ -146,8 +147,7 @@ class DataChannelWire implements Wire {
   readonly label: string;
   readonly maxMessageSize: number;
   readonly #peer: SimplePeerLike;
-  #onMessage: ((bytes: Uint8Array) => void) | null = null;
-  #early: Uint8Array[] = [];
+  readonly #inbox = new MessageInbox();
   #onClose: (reason: string) => void = () => {};
   #closed = false;
 
@@ -159,8 +159,7 @@ class DataChannelWire implements Wire {
     if (channel) channel.bufferedAmountLowThreshold = LOW_WATER_MARK;
     peer.on('data', (data) => {
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
-      if (this.#onMessage) this.#onMessage(bytes);
-      else this.#early.push(bytes);
+      this.#inbox.deliver(bytes);
     });
     peer.on('close', () => this.#closeOnce('connection closed'));
     peer.on('error', (err) => this.#closeOnce(`connection error: ${err.code ?? err.message}`));
@@ -198,10 +197,7 @@ class DataChannelWire implements Wire {
   }
 
   onMessage(fn: (bytes: Uint8Array) => void): void {
-    this.#onMessage = fn;
-    const early = this.#early;
-    this.#early = [];
-    for (const m of early) fn(m);
+    this.#inbox.listen(fn);
   }
 
   onClose(fn: (reason: string) => void): void {
