@@ -188,20 +188,22 @@ export class Download extends Emitter<DownloadEvents> {
       return;
     }
     this.#storing--;
-    if (this.state === 'failed' || this.state === 'paused') return;
+    // Recorded even when the download failed or paused while this write was in flight: the chunk is
+    // in the store, and a resume must not fetch it again.
     const fresh = !this.have.get(chunk);
     const others = this.#picker.complete(chunk, session.remoteId);
     for (const other of others) {
       this.#peers.get(other)?.inFlight.delete(chunk);
       this.#peers.get(other)?.session.cancel(this.id, chunk);
     }
-    peer.meter.add(bytes.length);
-    this.#ctx.reputation.record(session.remoteId, 'goodDownload');
     if (fresh) {
       this.#meter.add(bytes.length);
       this.#bytesDone += bytes.length;
       this.#ctx.chunkStored(this.id, chunk);
     }
+    if (this.state === 'failed' || this.state === 'paused') return this.#emitProgress();
+    peer.meter.add(bytes.length);
+    this.#ctx.reputation.record(session.remoteId, 'goodDownload');
     // Slow start: a peer that delivers gets a deeper pipeline; one that is slow keeps it short.
     if (this.#now() - started < REQUEST_TIMEOUT_MS / 4) peer.pipeline = Math.min(MAX_PIPELINE, peer.pipeline + 1);
     if (this.have.complete) return this.#finish();

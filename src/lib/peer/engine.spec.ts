@@ -156,6 +156,50 @@ describe('PeerEngine over an in-memory network', () => {
     expect((await readAll(c.store, a.id)).equals(bytes)).toBe(true);
   });
 
+  it('counts chunks whose writes finish after a later write failed, and resumes without them', async () => {
+    const net = new MemoryNetwork();
+    const bytes = randomBytes(CHUNK * 24);
+    const a = await seed(net, 'seeder', bytes);
+    // The first three writes are slow; the fourth fails at once with a quota error while they are pending.
+    class FullStore extends MemoryChunkStore {
+      writes = 0;
+      full = true;
+      override async putChunk(id: string, index: number, chunk: Uint8Array): Promise<void> {
+        if (!this.full) return super.putChunk(id, index, chunk);
+        const n = ++this.writes;
+        if (n > 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        await new Promise((r) => setTimeout(r, 50));
+        return super.putChunk(id, index, chunk);
+      }
+    }
+    const store = new FullStore();
+    const b = peer(net, 'leecher', store);
+    await b.engine.start();
+    const d = await b.engine.download(a.id);
+    await expect(finished(d)).rejects.toThrow(/Storage is full/);
+    await new Promise((r) => setTimeout(r, 120)); // the slow writes land
+    const stored = (await store.getFile(a.id))!.have.count;
+    expect(stored).toBe(3);
+    expect(d.status().have).toBe(3);
+    expect(b.engine.file(a.id)?.have.count).toBe(3);
+    // Space freed: a restarted engine resumes from the three stored chunks and fetches only the rest.
+    b.engine.stop();
+    store.full = false;
+    const fetched = new Set<number>();
+    const put = store.putChunk.bind(store);
+    store.putChunk = async (id, index, chunk) => {
+      fetched.add(index);
+      return put(id, index, chunk);
+    };
+    const again = new PeerEngine({ peerId: 'leecher', store, directory: net.directory('leecher'), connector: net.connector('leecher'), sha256 });
+    engines.push(again);
+    await again.start();
+    const d2 = again.getDownload(a.id) ?? (await again.download(a.id));
+    await finished(d2);
+    expect(fetched.size).toBe(21);
+    expect((await readAll(store, a.id)).equals(bytes)).toBe(true);
+  });
+
   it('refuses a manifest that does not match the id', async () => {
     const net = new MemoryNetwork();
     const a = await seed(net, 'seeder', randomBytes(CHUNK * 2));
