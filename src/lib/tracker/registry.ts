@@ -1,7 +1,8 @@
 /**
  * Live presence: which peers are online, which swarms they are in, whom they may signal.
- * In memory, never touches a socket or a clock (times are passed in). One tracker process owns
- * one registry; sharing presence across processes would go behind this same surface.
+ * In memory, never touches a socket or a clock (times are passed in). MemoryPresence
+ * (presence.ts) serves it to one tracker process; RedisPresence keeps the same state in Redis for
+ * several.
  */
 import { Contacts } from './contacts.ts';
 import { Swarm } from './swarm.ts';
@@ -11,6 +12,8 @@ import type { PeerSummary, SwarmPeer } from './api.ts';
 export interface PeerState {
   readonly peerId: string;
   readonly kind: PeerKind;
+  /** Which connection registered it: a later one under the same id replaces it. */
+  readonly session: string;
   readonly connectedAt: number;
   lastSeen: number;
   /** Ids of the swarms this peer is in. */
@@ -30,6 +33,11 @@ export class Registry {
   #peers = new Map<string, PeerState>();
   #swarms = new Map<string, Swarm>();
   #contacts: Contacts;
+  /** Chunk count of a swarm's file, or undefined if nobody is in it. */
+  chunksOf(fileId: string): number | undefined {
+    return this.#swarms.get(fileId)?.chunks;
+  }
+
   /** Sum of the sizes of the files whose swarm has someone in it. */
   #announcedBytes = 0;
 
@@ -38,15 +46,19 @@ export class Registry {
   }
 
   /** Adds a peer; one already present under this id is removed first (and its swarms left). */
-  addPeer(peerId: string, kind: PeerKind, now: number): void {
-    if (this.#peers.has(peerId)) this.removePeer(peerId);
-    this.#peers.set(peerId, { peerId, kind, connectedAt: now, lastSeen: now, files: new Set() });
+  addPeer(peerId: string, kind: PeerKind, now: number, session = ''): string[] {
+    const left = this.removePeer(peerId);
+    this.#peers.set(peerId, { peerId, kind, session, connectedAt: now, lastSeen: now, files: new Set() });
+    return left;
   }
 
-  /** Removes a peer from every swarm and forgets it; returns the ids of the swarms it left. */
-  removePeer(peerId: string): string[] {
+  /**
+   * Removes a peer from every swarm and forgets it; returns the ids of the swarms it left. With
+   * `session`, only if that session is still the peer's (a newer connection stays).
+   */
+  removePeer(peerId: string, session?: string): string[] {
     const peer = this.#peers.get(peerId);
-    if (!peer) return [];
+    if (!peer || (session !== undefined && peer.session !== session)) return [];
     const left = [...peer.files];
     for (const id of left) this.#leaveSwarm(peerId, id);
     this.#peers.delete(peerId);
