@@ -22,8 +22,11 @@ export interface DashboardFeedOptions {
 
 export interface DashboardFeed {
   readonly namespace: Namespace;
-  /** Sends the new history point with a fresh overview to every dashboard. */
-  publishPoint(point: StatsPoint): void;
+  /**
+   * Sends the new history point with a fresh overview to every dashboard of this process, or with
+   * `everywhere` to those of every process sharing the adapter (one process records each point).
+   */
+  publishPoint(point: StatsPoint, opts?: { everywhere?: boolean }): void;
   /** Stops the timer and disconnects every dashboard. Idempotent. */
   close(): void;
 }
@@ -41,10 +44,11 @@ export function attachDashboardFeed(io: Server, tracker: Tracker, opts: Dashboar
     target.emit('stats', point ? { overview, point } : { overview });
   };
 
-  const broadcast = (point?: StatsPoint): void => {
-    if (closed || nsp.sockets.size === 0 || (busy && !point)) return;
+  const broadcast = (point?: StatsPoint, everywhere = false): void => {
+    if (closed || (nsp.sockets.size === 0 && !everywhere) || (busy && !point)) return;
     busy = true;
-    send(nsp, point)
+    // Ticks go to this process's dashboards only: with a shared adapter each process feeds its own.
+    send(everywhere ? nsp : nsp.local, point)
       .catch((err: unknown) => {
         if (!closed) log.warn('could not send the dashboard overview', { err: String(err) });
       })
@@ -71,14 +75,14 @@ export function attachDashboardFeed(io: Server, tracker: Tracker, opts: Dashboar
 
   return {
     namespace: nsp,
-    publishPoint(point) {
-      broadcast(point);
+    publishPoint(point, o) {
+      broadcast(point, o?.everywhere ?? false);
     },
     close() {
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      nsp.disconnectSockets(true);
+      nsp.local.disconnectSockets(true);
     }
   };
 }

@@ -3,7 +3,8 @@
  * PORT (8470), HOST (0.0.0.0), SHOAL_DATA_DIR (./data), SHOAL_ICE_SERVERS (JSON array of
  * RTCIceServer, default []), SHOAL_PEER_EXPIRY_MS (90000), SHOAL_HEARTBEAT_MS (30000 or a third of the expiry),
  * SHOAL_TURN_URLS + SHOAL_TURN_SECRET (+ SHOAL_TURN_TTL_S, 86400): short-lived TURN credentials per peer,
- * SHOAL_ICE_TRANSPORT_POLICY ('all' or 'relay').
+ * SHOAL_ICE_TRANSPORT_POLICY ('all' or 'relay'), REDIS_URL (several processes, one network: adapter,
+ * presence and index on that Redis) with SHOAL_REDIS_PREFIX (key prefix, 'shoal:').
  */
 import { DEFAULT_EXPIRY_MS, DEFAULT_TURN_TTL_SECONDS, MIN_EXPIRY_MS } from '../src/lib/tracker/constants.ts';
 import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
@@ -22,6 +23,8 @@ export interface ServerEnv {
   iceTransportPolicy: IceTransportPolicy;
   expiryMs: number;
   heartbeatMs?: number;
+  /** Set when REDIS_URL is. */
+  redis?: { url: string; prefix: string };
 }
 
 export class EnvError extends Error {
@@ -71,8 +74,28 @@ export function readServerEnv(env: Record<string, string | undefined>): ServerEn
     ...(turn ? { turn } : {}),
     iceTransportPolicy: policy.data,
     expiryMs,
-    heartbeatMs: heartbeat
+    heartbeatMs: heartbeat,
+    ...readRedis(env)
   };
+}
+
+/** REDIS_URL (redis:// or rediss://) and SHOAL_REDIS_PREFIX. */
+function readRedis(env: Record<string, string | undefined>): { redis?: { url: string; prefix: string } } {
+  const url = env.REDIS_URL?.trim() ?? '';
+  const prefix = env.SHOAL_REDIS_PREFIX?.trim() || 'shoal:';
+  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new EnvError('SHOAL_REDIS_PREFIX: 1 to 64 letters, digits or : . _ -');
+  if (url === '') {
+    if (env.SHOAL_REDIS_PREFIX?.trim()) throw new EnvError('SHOAL_REDIS_PREFIX is set but REDIS_URL is not.');
+    return {};
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new EnvError('REDIS_URL must be a URL such as redis://127.0.0.1:6379.');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new EnvError('REDIS_URL must start with redis:// or rediss://.');
+  return { redis: { url, prefix } };
 }
 
 /** SHOAL_TURN_URLS (comma-separated turn:/turns: URLs) and SHOAL_TURN_SECRET go together. */

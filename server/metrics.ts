@@ -13,6 +13,8 @@ export interface MetricsInput {
   /** Files in the index, or null when the store did not answer. */
   files: number | null;
   store: string;
+  presence: string;
+  presenceUp: boolean;
   adapter: string;
   adapterUp: boolean;
 }
@@ -41,10 +43,13 @@ export function renderMetrics(input: MetricsInput): string {
   const w = new Writer();
   w.one('shoal_start_time_seconds', 'gauge', 'When this tracker process started, unix seconds.', Math.floor(s.startedAt / 1000));
   w.metric('shoal_store_up', 'gauge', 'Whether the index store answered (1) or not (0), by store kind.', [[{ store: input.store }, input.files === null ? 0 : 1]]);
+  w.metric('shoal_presence_up', 'gauge', 'Whether the presence store answered (1) or not (0), by kind (memory, redis).', [
+    [{ presence: input.presence }, input.presenceUp ? 1 : 0]
+  ]);
   w.metric('shoal_adapter_up', 'gauge', 'Whether the Socket.IO adapter is connected (1) or not (0), by adapter kind.', [
     [{ adapter: input.adapter }, input.adapterUp ? 1 : 0]
   ]);
-  w.metric('shoal_peers', 'gauge', 'Peers online on this tracker process, by kind.', [
+  w.metric('shoal_peers', 'gauge', 'Peers online in the network (every tracker process sharing the presence), by kind.', [
     [{ kind: 'browser' }, s.peers.browser],
     [{ kind: 'node' }, s.peers.node]
   ]);

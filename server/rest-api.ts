@@ -60,9 +60,9 @@ export function createRestHandler(tracker: Tracker, deps: RestDeps): RestHandler
 
   /** GET /metrics: Prometheus text format (server/metrics.ts). */
   const metrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const { stats, indexed } = await tracker.metrics();
+    const { stats, indexed, presenceUp } = await tracker.metrics();
     const a = adapter();
-    const text = renderMetrics({ stats, files: indexed, store: tracker.storeKind, adapter: a.kind, adapterUp: a.up });
+    const text = renderMetrics({ stats, files: indexed, store: tracker.storeKind, presence: tracker.presence.kind, presenceUp, adapter: a.kind, adapterUp: a.up });
     res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : text);
   };
@@ -72,7 +72,7 @@ export function createRestHandler(tracker: Tracker, deps: RestDeps): RestHandler
     if (path === '/api/health') {
       const h = await tracker.health();
       const a = adapter();
-      const ok = h.storeState === 'ok' && a.up;
+      const ok = h.storeState === 'ok' && h.presenceState === 'ok' && a.up;
       const body = { ok, ...h, adapter: a.kind, adapterState: a.up ? 'ok' : 'down' };
       if (!ok) throw new HealthError(body);
       return body;
@@ -99,7 +99,7 @@ export function createRestHandler(tracker: Tracker, deps: RestDeps): RestHandler
     }
     if (path === '/api/peers') {
       const { limit, offset } = parseQuery(peersQuerySchema, query);
-      return { ok: true, ...tracker.peers(limit, offset) };
+      return { ok: true, ...(await tracker.peers(limit, offset)) };
     }
     return undefined;
   };

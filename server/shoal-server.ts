@@ -68,6 +68,7 @@ export async function startShoalServer(opts: ShoalServerOptions): Promise<ShoalS
   const trackerHost = host;
 
   try {
+    await trackerHost.ready();
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(opts.port ?? 0, hostName, () => {

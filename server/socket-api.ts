@@ -34,6 +34,8 @@ interface Connection {
   readonly socket: Socket;
   readonly buckets: Record<BucketName, TokenBucket>;
   readonly abuse: AbuseMeter;
+  /** Resolves to the presence session once the peer is registered; requests wait for it. */
+  readonly ready: Promise<string>;
 }
 
 interface Route<S extends z.ZodType> {
@@ -83,8 +85,8 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
     manifest: route('other', manifestSchema, (_c, req) => tracker.manifest(req.id)),
     search: route('search', searchSchema, (_c, req) => tracker.search(req)),
     report: route('other', reportSchema, (c, req) => tracker.report(c.peerId, req)),
-    signal: route('signal', signalSchema, (c, req) => {
-      tracker.authorizeSignal(c.peerId, req.to);
+    signal: route('signal', signalSchema, async (c, req) => {
+      await tracker.authorizeSignal(c.peerId, req.to);
       // To the target's own room rather than a socket found here, so that a shared Socket.IO
       // adapter (several tracker processes) can carry it to a socket on another process.
       io.to(peerRoom(req.to)).emit('signal', { from: c.peerId, data: req.data });
@@ -122,6 +124,7 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
   };
 
   const handle = async (conn: Connection, event: unknown, args: unknown[]): Promise<void> => {
+    if (!(await conn.ready.then(() => true, () => false))) return; // the socket is being closed
     tracker.touch(conn.peerId);
     const known = isRoute(event);
     if (known) stats.event(event);
@@ -178,15 +181,25 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
       log.debug('same peer connected again: closing the older socket', { peerId });
       bye(old, 'REPLACED', 'The same peer connected again elsewhere.');
     }
+    // The same peer may still hold a socket on another tracker process (shared adapter): tell it
+    // too. Before this socket joins the room, so only older sockets get it.
+    io.to(peerRoom(peerId)).emit('bye', { code: 'REPLACED', message: 'The same peer connected again elsewhere.' });
+    io.in(peerRoom(peerId)).disconnectSockets(true);
     sockets.set(peerId, socket);
     void socket.join(peerRoom(peerId));
-    tracker.connect(peerId, kind);
+    const ready = tracker.connect(peerId, kind);
+    // A failed registration (presence store down) closes the socket: the client reconnects and tries again.
+    ready.catch((err: unknown) => {
+      log.error('could not register a peer', { peerId, err: err instanceof Error ? err.message : String(err) });
+      if (socket.connected) bye(socket, 'SHUTDOWN', 'The tracker could not register this connection; try again.');
+    });
     stats.connections.total++;
     stats.connections.current++;
     const t = now();
     const conn: Connection = {
       peerId,
       socket,
+      ready,
       abuse: new AbuseMeter(ABUSE_THRESHOLD, ABUSE_WINDOW_MS, t),
       buckets: {
         announce: new TokenBucket(RATE_LIMITS.announce.burst, RATE_LIMITS.announce.perSecond, t),
@@ -203,17 +216,25 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
       log.debug('disconnected', { peerId, reason });
       if (sockets.get(peerId) !== socket) return;
       sockets.delete(peerId);
-      tracker.disconnect(peerId);
+      ready
+        .then((session) => tracker.disconnect(peerId, session))
+        .catch((err: unknown) => log.warn('could not unregister a peer', { peerId, err: err instanceof Error ? err.message : String(err) }));
     });
     log.debug('connected', { peerId, kind });
   });
 
   return {
     drop(peerId) {
+      const message = 'No heartbeat within the expiry time.';
       const socket = sockets.get(peerId);
-      if (!socket) return;
-      sockets.delete(peerId);
-      bye(socket, 'EXPIRED', 'No heartbeat within the expiry time.');
+      if (socket) {
+        sockets.delete(peerId);
+        bye(socket, 'EXPIRED', message);
+        return;
+      }
+      // Maybe on another process (shared adapter); with the in-memory adapter this reaches nobody.
+      io.to(peerRoom(peerId)).emit('bye', { code: 'EXPIRED', message });
+      io.in(peerRoom(peerId)).disconnectSockets(true);
     },
     close() {
       if (closed) return;

@@ -35,13 +35,15 @@ async function main(): Promise<void> {
     iceTransportPolicy: env.iceTransportPolicy,
     expiryMs: env.expiryMs,
     heartbeatMs: env.heartbeatMs,
+    redis: env.redis,
     log
   });
   log.info(`Shoal is listening on ${server.url}`, {
     dataDir,
     iceServers: env.iceServers.length,
     turn: env.turn ? env.turn.urls.join(',') : 'none',
-    iceTransportPolicy: env.iceTransportPolicy
+    iceTransportPolicy: env.iceTransportPolicy,
+    network: env.redis ? `shared through redis (prefix ${env.redis.prefix})` : 'this process only (sqlite index)'
   });
 
   let stopping = false;

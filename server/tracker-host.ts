@@ -27,6 +27,7 @@ import { attachDashboardFeed } from './dashboard-feed.ts';
 import { createRestHandler, type RestHandler } from './rest-api.ts';
 import { attachSocketApi } from './socket-api.ts';
 import { createTurnCredentials, type TurnCredentialOptions } from './turn-credentials.ts';
+import { openRedisShared, redactRedisUrl, type RedisOptions, type RedisShared } from './redis-shared.ts';
 
 export interface TrackerHostOptions {
   /** Directory of `tracker.sqlite`; created if missing. */
@@ -45,6 +46,11 @@ export interface TrackerHostOptions {
   destroyUpgrade?: boolean;
   /** Another IndexStore instead of SQLite in dataDir; the host closes it. */
   store?: IndexStore;
+  /**
+   * Several processes, one network: the Socket.IO adapter, presence, index and history all on
+   * this Redis (REDIS_URL). Without it: in-memory adapter and presence, SQLite index.
+   */
+  redis?: RedisOptions;
   /** How often a statistics history point is written (default one minute; tests use less). */
   statsIntervalMs?: number;
   /** History points older than this are pruned (default 7 days). */
@@ -58,6 +64,8 @@ export interface TrackerHost {
   readonly io: Server;
   /** Connect-style middleware serving /api/*; other paths go to `next`. */
   readonly rest: RestHandler;
+  /** Resolves once shared backends (Redis) answer; rejects with a clear message if they do not. */
+  ready(): Promise<void>;
   /** Disconnects every client, stops timers, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -117,16 +125,22 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   const options = checkOptions(opts);
   const turnServer = opts.turn ? createTurnCredentials(opts.turn) : undefined;
   const log = opts.log ?? createLogger('tracker');
-  const store = opts.store ?? openSqliteStore(opts.dataDir);
-  const tracker = new Tracker({ store, sha256: nodeSha256, log: log.child('core'), turnServer }, options);
+  const shared: RedisShared | undefined = opts.redis ? openRedisShared(opts.redis, log.child('redis')) : undefined;
+  const store = opts.store ?? shared?.store ?? openSqliteStore(opts.dataDir);
+  const tracker = new Tracker({ store, sha256: nodeSha256, log: log.child('core'), turnServer, presence: shared?.presence }, options);
   const io = new Server(httpServer, {
     path: opts.path ?? '/socket.io',
     maxHttpBufferSize: MAX_HTTP_BUFFER_BYTES,
     serveClient: false,
-    destroyUpgrade: opts.destroyUpgrade ?? true
+    destroyUpgrade: opts.destroyUpgrade ?? true,
+    ...(shared ? { adapter: shared.adapter } : {})
   });
   const socketApi = attachSocketApi(io, tracker, { log: log.child('socket') });
-  const rest = createRestHandler(tracker, { log: log.child('rest') });
+  const rest = createRestHandler(tracker, {
+    log: log.child('rest'),
+    ...(shared ? { adapter: () => ({ kind: 'redis', up: shared.up() }) } : {})
+  });
+  const mergeHistory = shared?.mergeHistory(options.statsIntervalMs);
   const feed = attachDashboardFeed(io, tracker, {
     log: log.child('dashboard'),
     intervalMs: options.dashboardIntervalMs,
@@ -138,9 +152,9 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
     if (closed || recording) return;
     recording = true;
     tracker
-      .recordHistory()
+      .recordHistory(mergeHistory)
       .then((point) => {
-        if (!closed) feed.publishPoint(point);
+        if (!closed && point) feed.publishPoint(point, { everywhere: shared !== undefined });
       })
       .catch((err: unknown) => {
         if (!closed) log.warn('could not record a statistics point', { err: String(err) });
@@ -150,11 +164,24 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
       });
   }, options.statsIntervalMs);
   history.unref();
+  let sweeping = false;
   const sweep = setInterval(() => {
-    for (const peerId of tracker.sweep()) {
-      log.debug('peer expired', { peerId });
-      socketApi.drop(peerId);
-    }
+    if (closed || sweeping) return;
+    sweeping = true;
+    tracker
+      .sweep()
+      .then((expired) => {
+        for (const peerId of expired) {
+          log.debug('peer expired', { peerId });
+          socketApi.drop(peerId);
+        }
+      })
+      .catch((err: unknown) => {
+        if (!closed) log.warn('could not sweep expired peers', { err: String(err) });
+      })
+      .finally(() => {
+        sweeping = false;
+      });
   }, sweepIntervalMs(options.expiryMs));
   sweep.unref();
 
@@ -168,8 +195,15 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
       socketApi.close();
       io.engine.close();
       await store.close();
+      await tracker.presence.close();
+      await shared?.close();
     })();
     return closing;
   };
-  return { tracker, io, rest, close };
+  const ready = async (): Promise<void> => {
+    if (!shared) return;
+    await shared.ready();
+    log.info('sharing the network through redis', { redis: redactRedisUrl(opts.redis!.url), prefix: shared.prefix });
+  };
+  return { tracker, io, rest, ready, close };
 }

@@ -60,7 +60,7 @@ describe('tracker: GET /metrics (Prometheus text format)', () => {
     t = await startTestTracker({ store });
     const h = await t.get('/api/health');
     expect(h.status).toBe(503);
-    expect(h.body).toEqual({ ok: false, store: 'memory', storeState: 'error', adapter: 'memory', adapterState: 'ok', peers: 0, files: null });
+    expect(h.body).toEqual({ ok: false, store: 'memory', storeState: 'error', presence: 'memory', presenceState: 'ok', adapter: 'memory', adapterState: 'ok', peers: 0, files: null });
     const m = await fetch(`${t.url}/metrics`);
     expect(m.status).toBe(200);
     const text = await m.text();

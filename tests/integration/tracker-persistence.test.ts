@@ -40,7 +40,7 @@ describe('tracker: index persistence', () => {
     expect(found.results[0]).toMatchObject({ id: pub.id, name: 'Quarterly Report.pdf', seeders: 0, leechers: 0 });
     const info = (await second.get(`/api/files/${hidden.id}`)).body.file;
     expect(info).toMatchObject({ visibility: 'unlisted', announceCount: 1 });
-    expect((await second.get('/api/health')).body).toEqual({ ok: true, store: 'sqlite', storeState: 'ok', adapter: 'memory', adapterState: 'ok', peers: 1, files: 2 });
+    expect((await second.get('/api/health')).body).toEqual({ ok: true, store: 'sqlite', storeState: 'ok', presence: 'memory', presenceState: 'ok', adapter: 'memory', adapterState: 'ok', peers: 1, files: 2 });
     // A known file can be announced without its manifest after the restart.
     expect(await request(c, 'announce', { files: [{ id: pub.id, have: 0 }] })).toMatchObject({ accepted: [pub.id] });
   });

@@ -13,7 +13,7 @@ describe('tracker: REST API', () => {
   it('GET /api/health', async () => {
     const r = await t.get('/api/health');
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ ok: true, store: 'sqlite', storeState: 'ok', adapter: 'memory', adapterState: 'ok', peers: 0, files: 0 });
+    expect(r.body).toEqual({ ok: true, store: 'sqlite', storeState: 'ok', presence: 'memory', presenceState: 'ok', adapter: 'memory', adapterState: 'ok', peers: 0, files: 0 });
   });
 
   it('GET /api/stats counts peers, files, events and rejections', async () => {

@@ -58,7 +58,7 @@ describe('vite plugin', () => {
     const port = (vite.httpServer!.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;
 
-    expect(await (await fetch(`${url}/api/health`)).json()).toEqual({ ok: true, store: 'sqlite', storeState: 'ok', adapter: 'memory', adapterState: 'ok', peers: 0, files: 0 });
+    expect(await (await fetch(`${url}/api/health`)).json()).toEqual({ ok: true, store: 'sqlite', storeState: 'ok', presence: 'memory', presenceState: 'ok', adapter: 'memory', adapterState: 'ok', peers: 0, files: 0 });
     expect(await (await fetch(`${url}/`)).text()).toContain('<title>dev</title>');
 
     const s = await connectClient(url);

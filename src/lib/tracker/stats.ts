@@ -89,6 +89,9 @@ export class Stats {
 }
 
 /** What happened between two readings of the counters (`before` undefined: since zero). */
+/** The counter fields of a history point: counts over its interval (summed across processes). */
+export const COUNTER_KEYS = ['announces', 'searches', 'signals', 'transfers', 'bytesUp', 'bytesDown'] as const satisfies readonly (keyof StatsCounters)[];
+
 export function countersSince(now: StatsCounters, before: StatsCounters | undefined): StatsCounters {
   const d = (k: keyof StatsCounters) => Math.max(0, now[k] - (before?.[k] ?? 0));
   return {

@@ -14,6 +14,10 @@ async function sample(name: string, size = 40_000) {
   return { id: await computeContentId(manifest, sha256), manifest };
 }
 
+async function countsOf(tracker: Tracker, id: string) {
+  return (await tracker.presence.swarmCounts([id])).get(id);
+}
+
 function setup(opts: { expiryMs?: number } = {}) {
   const clock = { t: 1_000 };
   const store = new MemoryIndexStore();
@@ -25,16 +29,16 @@ describe('Tracker', () => {
   it('sweep removes silent peers from their swarms and reports them', async () => {
     const { clock, tracker } = setup();
     const f = await sample('x');
-    tracker.connect('a', 'browser');
-    tracker.connect('b', 'browser');
+    await tracker.connect('a', 'browser');
+    await tracker.connect('b', 'browser');
     await tracker.announce('a', { files: [{ id: f.id, manifest: f.manifest, have: 3 }] });
     clock.t += 600;
     tracker.touch('b');
     clock.t += 600;
-    expect(tracker.sweep()).toEqual(['a']);
-    expect(tracker.registry.swarmCounts(f.id)).toEqual({ seeders: 0, leechers: 0 });
+    expect(await tracker.sweep()).toEqual(['a']);
+    expect(await countsOf(tracker, f.id)).toEqual({ seeders: 0, leechers: 0 });
     expect(tracker.stats.connections.expired).toBe(1);
-    expect(tracker.sweep()).toEqual([]);
+    expect(await tracker.sweep()).toEqual([]);
     const hit = (await tracker.search({ q: 'x', limit: 5, offset: 0 })).results[0];
     expect(hit.lastSeen).toBe(clock.t);
   });
@@ -42,38 +46,38 @@ describe('Tracker', () => {
   it('does not put a peer that left during the announce into a swarm, but indexes the file', async () => {
     const { store, tracker } = setup();
     const f = await sample('y');
-    tracker.connect('a', 'node');
+    await tracker.connect('a', 'node');
     const pending = tracker.announce('a', { files: [{ id: f.id, manifest: f.manifest, have: 3 }] });
-    tracker.disconnect('a');
+    void tracker.disconnect('a');
     expect((await pending).accepted).toEqual([f.id]);
-    expect(tracker.registry.swarmCounts(f.id)).toEqual({ seeders: 0, leechers: 0 });
+    expect(await countsOf(tracker, f.id)).toEqual({ seeders: 0, leechers: 0 });
     expect(await store.getFile(f.id)).toBeDefined();
   });
 
   it(`whohas lists at most ${MAX_WHOHAS_PEERS} peers, seeders first, and permits signalling them`, async () => {
     const { tracker } = setup();
     const f = await sample('z');
-    tracker.connect('asker', 'browser');
+    await tracker.connect('asker', 'browser');
     for (let i = 0; i < 60; i++) {
       const p = `p${i}`;
-      tracker.connect(p, 'browser');
+      await tracker.connect(p, 'browser');
       await tracker.announce(p, { files: [{ id: f.id, manifest: f.manifest, have: i < 5 ? 3 : 1 }] });
     }
     const { peers } = await tracker.whohas('asker', f.id);
     expect(peers).toHaveLength(MAX_WHOHAS_PEERS);
     expect(peers.slice(0, 5).every((p) => p.seeder)).toBe(true);
     expect(peers.slice(5).some((p) => p.seeder)).toBe(false);
-    for (const p of peers) expect(() => tracker.authorizeSignal('asker', p.peerId)).not.toThrow();
+    for (const p of peers) await expect(tracker.authorizeSignal('asker', p.peerId)).resolves.toBeUndefined();
   });
 
   it('hello reports the options; signal checks run in order', async () => {
     const { tracker } = setup();
-    tracker.connect('a', 'browser');
+    await tracker.connect('a', 'browser');
     expect(tracker.hello('a')).toEqual({ peerId: 'a', kind: 'browser', iceServers: [], iceTransportPolicy: 'all', heartbeatMs: 300, expiryMs: 1000 });
-    expect(() => tracker.authorizeSignal('a', 'a')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
-    expect(() => tracker.authorizeSignal('a', 'b')).toThrow(expect.objectContaining({ code: 'PEER_GONE' }));
-    tracker.connect('b', 'browser');
-    expect(() => tracker.authorizeSignal('a', 'b')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    await expect(tracker.authorizeSignal('a', 'a')).rejects.toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+    await expect(tracker.authorizeSignal('a', 'b')).rejects.toThrow(expect.objectContaining({ code: 'PEER_GONE' }));
+    await tracker.connect('b', 'browser');
+    await expect(tracker.authorizeSignal('a', 'b')).rejects.toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
   });
 });
 
@@ -81,13 +85,13 @@ describe('Tracker sessions', () => {
   it('an announce begun by an older session of a peer does not join the new one', async () => {
     const { tracker } = setup();
     const f = await sample('session');
-    tracker.connect('a', 'browser');
+    await tracker.connect('a', 'browser');
     const pending = tracker.announce('a', { files: [{ id: f.id, manifest: f.manifest, have: 3 }] });
-    tracker.connect('a', 'browser'); // reloaded tab
+    await tracker.connect('a', 'browser'); // reloaded tab
     await pending;
-    expect(tracker.registry.swarmCounts(f.id)).toEqual({ seeders: 0, leechers: 0 });
+    expect(await countsOf(tracker, f.id)).toEqual({ seeders: 0, leechers: 0 });
     await tracker.announce('a', { files: [{ id: f.id, have: 1 }] });
-    expect(tracker.registry.swarmCounts(f.id)).toEqual({ seeders: 0, leechers: 1 });
+    expect(await countsOf(tracker, f.id)).toEqual({ seeders: 0, leechers: 1 });
   });
 });
 
@@ -95,7 +99,7 @@ describe('Tracker announce, one id twice in a request', () => {
   it('indexes the manifest of the first entry even when only a later entry is accepted', async () => {
     const { store, tracker } = setup();
     const f = await sample('twice', 40_000); // 3 chunks
-    tracker.connect('a', 'browser');
+    await tracker.connect('a', 'browser');
     const r = await tracker.announce('a', {
       files: [
         { id: f.id, manifest: f.manifest, have: 9 },
@@ -105,14 +109,14 @@ describe('Tracker announce, one id twice in a request', () => {
     expect(r.accepted).toEqual([f.id]);
     expect(r.rejected).toHaveLength(1);
     expect(await store.getFile(f.id)).toMatchObject({ chunks: 3, announceCount: 1 });
-    expect(tracker.registry.swarmCounts(f.id)).toEqual({ seeders: 0, leechers: 1 });
+    expect(await countsOf(tracker, f.id)).toEqual({ seeders: 0, leechers: 1 });
   });
 });
 
 describe('Tracker transfers and statistics', () => {
-  it('counts reported bytes and completions', () => {
+  it('counts reported bytes and completions', async () => {
     const { tracker } = setup();
-    tracker.connect('a', 'browser');
+    await tracker.connect('a', 'browser');
     expect(tracker.report('a', { up: 100, down: 2 ** 40, completed: 2 })).toEqual({});
     tracker.report('a', { up: 1, down: 0, completed: 0 });
     expect(tracker.stats.transfers).toEqual({ completed: 2, bytesUp: 101, bytesDown: 2 ** 40, reports: 2 });
@@ -122,8 +126,8 @@ describe('Tracker transfers and statistics', () => {
     const { tracker } = setup();
     const f = await sample('grow'); // 3 chunks
     const g = await sample('other');
-    tracker.connect('a', 'browser');
-    tracker.connect('b', 'node');
+    await tracker.connect('a', 'browser');
+    await tracker.connect('b', 'node');
     await tracker.announce('a', { files: [{ id: f.id, manifest: f.manifest, have: 0 }] });
     await tracker.announce('a', { files: [{ id: f.id, have: 2 }] });
     expect(tracker.stats.transfers.completed).toBe(0);
@@ -151,8 +155,8 @@ describe('Tracker transfers and statistics', () => {
     const store = new MemoryIndexStore();
     const tracker = new Tracker({ store, sha256, now: () => clock.t }, { statsRetentionMs: 150_000 });
     const f = await sample('h', 40_000);
-    tracker.connect('a', 'browser');
-    tracker.connect('b', 'node');
+    await tracker.connect('a', 'browser');
+    await tracker.connect('b', 'node');
     await tracker.announce('a', { files: [{ id: f.id, manifest: f.manifest, have: 3 }] });
     await tracker.search({ q: '', limit: 5, offset: 0 });
     tracker.report('b', { up: 5, down: 7, completed: 1 });
@@ -185,8 +189,8 @@ describe('Tracker transfers and statistics', () => {
     const pub = await sample('<b>public<b>');
     const quiet = await sample('quiet');
     const hidden = await sample('hidden');
-    tracker.connect('a', 'browser');
-    tracker.connect('b', 'node');
+    await tracker.connect('a', 'browser');
+    await tracker.connect('b', 'node');
     await tracker.announce('a', {
       files: [
         { id: pub.id, manifest: pub.manifest, have: 3 },

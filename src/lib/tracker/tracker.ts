@@ -21,7 +21,7 @@ import {
 } from './constants.ts';
 import { TrackerError } from './errors.ts';
 import type { AnnounceRecord, IndexStore } from './index-store.ts';
-import { Registry, type RegistryCounts } from './registry.ts';
+import { MemoryPresence, type Presence, type PresenceCounts, type SwarmJoin } from './presence.ts';
 import { parseSearchQuery } from './search-query.ts';
 import { rankHits, shuffle } from './search.ts';
 import { countersSince, Stats, type StatsCounters, type StatsSnapshot } from './stats.ts';
@@ -41,6 +41,8 @@ import type {
 
 /** Busiest swarms an overview looks at when picking the most-shared public files (unlisted ones are skipped). */
 const TOP_FILES_SCAN = 1_000;
+
+const EMPTY_COUNTS: PresenceCounts = { peers: 0, browser: 0, node: 0, swarms: 0, seeders: 0, leechers: 0, announcedBytes: 0 };
 
 /** Adds without leaving the safe integers (byte totals of a long-running tracker). */
 function addSafe(a: number, b: number): number {
@@ -66,25 +68,36 @@ export interface TrackerDeps {
   log?: Logger;
   /** A TURN server entry with short-lived credentials for this peer, added to iceServers in hello. */
   turnServer?: (peerId: string, now: number) => IceServer;
+  /** Who is online; a MemoryPresence (this process only) by default. Whoever made it closes it. */
+  presence?: Presence;
+  /** Names this process in session ids (random by default). */
+  nodeId?: string;
 }
 
 export interface TrackerStats extends StatsSnapshot {
   uptimeMs: number;
-  peers: RegistryCounts;
+  peers: Omit<PresenceCounts, 'announcedBytes'>;
   files: { indexed: number; active: number; bytesAnnounced: number };
 }
 
 export interface TrackerHealth {
   store: string;
   storeState: 'ok' | 'error';
-  peers: number;
+  presence: string;
+  presenceState: 'ok' | 'error';
+  /** Online in the whole network (every process sharing the presence); null if the presence failed. */
+  peers: number | null;
   files: number | null;
 }
 
 export class Tracker {
   readonly options: Readonly<TrackerOptions>;
   readonly stats: Stats;
-  readonly registry = new Registry({ maxContactsPerPeer: MAX_CONTACTS_PER_PEER });
+  readonly presence: Presence;
+  /** Peers connected to this process: their session and kind. */
+  readonly #local = new Map<string, { session: string; kind: PeerKind }>();
+  readonly #nodeId: string;
+  #sessions = 0;
   readonly #store: IndexStore;
   readonly #sha256: Sha256;
   readonly #now: () => number;
@@ -107,6 +120,8 @@ export class Tracker {
     this.#random = deps.random ?? Math.random;
     this.#log = deps.log ?? silentLogger;
     this.#turnServer = deps.turnServer;
+    this.presence = deps.presence ?? new MemoryPresence({ maxContactsPerPeer: MAX_CONTACTS_PER_PEER });
+    this.#nodeId = deps.nodeId ?? Math.floor(this.#random() * 2 ** 48).toString(36);
     this.options = {
       iceServers: options.iceServers ?? [],
       heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
@@ -121,36 +136,59 @@ export class Tracker {
     return this.#store.kind;
   }
 
-  /** A peer came online. One already online under this id is replaced (it leaves its swarms). */
-  connect(peerId: string, kind: PeerKind): void {
-    if (this.registry.hasPeer(peerId)) this.disconnect(peerId);
-    this.registry.addPeer(peerId, kind, this.#now());
+  /** Peers connected to this process. */
+  get localPeers(): number {
+    return this.#local.size;
   }
 
-  /** A peer went away: it leaves every swarm, and those files are marked seen now. */
-  disconnect(peerId: string): void {
-    const left = this.registry.removePeer(peerId);
+  /**
+   * A peer came online on this process; resolves to its new session. One already online under
+   * this id, here or on another process, is replaced (it leaves its swarms).
+   */
+  async connect(peerId: string, kind: PeerKind): Promise<string> {
+    const session = `${this.#nodeId}-${++this.#sessions}`;
+    this.#local.set(peerId, { session, kind });
     this.#completions.delete(peerId);
+    const left = await this.presence.addPeer(peerId, kind, session, this.#now());
     this.#touchFiles(left);
+    return session;
+  }
+
+  /**
+   * A peer went away: it leaves every swarm, and those files are marked seen now. With
+   * `session`, only if that is still its session (a newer connection stays).
+   */
+  async disconnect(peerId: string, session = this.#local.get(peerId)?.session): Promise<void> {
+    if (session === undefined) return;
+    if (this.#local.get(peerId)?.session === session) {
+      this.#local.delete(peerId);
+      this.#completions.delete(peerId);
+    }
+    this.#touchFiles(await this.presence.removePeer(peerId, session));
   }
 
   /** Any message from the peer: it is alive. */
   touch(peerId: string): void {
-    this.registry.touch(peerId, this.#now());
+    this.presence.touch(peerId, this.#now()).catch((err: unknown) => this.#log.warn('could not record a heartbeat', { err: String(err) }));
   }
 
-  /** Removes peers silent for longer than expiryMs; returns their ids so the caller can close their sockets. */
-  sweep(): string[] {
-    const expired = this.registry.expired(this.#now(), this.options.expiryMs);
-    for (const peerId of expired) {
-      this.disconnect(peerId);
+  /**
+   * Removes peers silent for longer than expiryMs, on any process sharing the presence; resolves
+   * to their ids so the caller can close their sockets.
+   */
+  async sweep(): Promise<string[]> {
+    const expired = await this.presence.expire(this.#now(), this.options.expiryMs);
+    for (const { peerId, left } of expired) {
+      this.#local.delete(peerId);
+      this.#completions.delete(peerId);
+      this.#touchFiles(left);
       this.stats.connections.expired++;
     }
-    return expired;
+    return expired.map((e) => e.peerId);
   }
 
   hello(peerId: string): HelloResult {
-    const peer = this.registry.getPeer(peerId);
+    const peer = this.#local.get(peerId);
     if (!peer) throw new TrackerError('PEER_GONE', 'This connection is no longer registered.');
     const { iceServers, heartbeatMs, expiryMs, iceTransportPolicy } = this.options;
     const servers = structuredClone(iceServers);
@@ -160,8 +198,12 @@ export class Tracker {
 
   async announce(peerId: string, req: AnnounceRequest): Promise<AnnounceResult> {
     const now = this.#now();
-    const session = this.registry.getPeer(peerId);
-    const known = await this.#store.getFiles([...new Set(req.files.map((f) => f.id))]);
+    const session = this.#local.get(peerId)?.session;
+    const ids = [...new Set(req.files.map((f) => f.id))];
+    const [known, member] = await Promise.all([
+      this.#store.getFiles(ids),
+      session === undefined ? undefined : this.presence.memberships(peerId, ids)
+    ]);
     const chunksOf = new Map<string, number>();
     const sizeOf = new Map<string, number>();
     for (const [id, file] of known) {
@@ -173,10 +215,9 @@ export class Tracker {
     const accepted: string[] = [];
     const rejected: Rejection[] = [];
     const records: AnnounceRecord[] = [];
-    const joins: { id: string; chunks: number; have: number }[] = [];
+    const joins: SwarmJoin[] = [];
     const joining = new Set<string>();
-    const member = session?.files;
-    let room = MAX_FILES_PER_PEER - (member?.size ?? 0);
+    let room = MAX_FILES_PER_PEER - (member?.count ?? 0);
     for (const f of req.files) {
       const reject = (code: Rejection['code'], message: string) => {
         rejected.push({ id: f.id, code, message });
@@ -204,7 +245,7 @@ export class Tracker {
         reject('BAD_REQUEST', `have (${f.have}) is more than the file's ${chunks} chunks.`);
         continue;
       }
-      if (!member?.has(f.id) && !joining.has(f.id)) {
+      if (!member?.member.has(f.id) && !joining.has(f.id)) {
         if (room <= 0) {
           reject('BAD_REQUEST', `A peer may be in at most ${MAX_FILES_PER_PEER} swarms.`);
           continue;
@@ -214,19 +255,15 @@ export class Tracker {
       accepted.push(f.id);
       records.push({ id: f.id, manifest: verified.get(f.id), visibility: f.visibility ?? 'public' });
       verified.delete(f.id);
-      joins.push({ id: f.id, chunks, have: f.have });
+      joins.push({ id: f.id, chunks, have: f.have, size: sizeOf.get(f.id) ?? 0 });
       joining.add(f.id);
     }
     if (records.length > 0) await this.#store.recordAnnounces(records, now);
-    // The peer may have gone (or reconnected as a new session) while the store or the hashing ran.
-    if (session && this.registry.getPeer(peerId) === session) {
-      let promoted = 0;
-      for (const j of joins) {
-        const before = this.registry.holding(peerId, j.id);
-        this.registry.join(peerId, j.id, j.chunks, j.have, sizeOf.get(j.id) ?? 0);
-        if (before !== undefined && before < j.chunks && j.have === j.chunks) promoted++;
-      }
-      if (promoted > 0) this.#countCompletions(peerId, promoted, 0);
+    // The peer may have gone (or reconnected as a new session) while the store or the hashing
+    // ran: the presence then refuses the session and nothing joins.
+    if (session !== undefined && joins.length > 0) {
+      const promoted = await this.presence.join(peerId, session, joins);
+      if (promoted) this.#countCompletions(peerId, promoted, 0);
     }
     this.stats.announces.requests++;
     this.stats.announces.files += accepted.length;
@@ -234,20 +271,19 @@ export class Tracker {
     return { accepted, rejected };
   }
 
-  unannounce(peerId: string, req: UnannounceRequest): Record<string, never> {
-    const left = req.ids.filter((id) => this.registry.leave(peerId, id));
-    this.#touchFiles(left);
+  async unannounce(peerId: string, req: UnannounceRequest): Promise<Record<string, never>> {
+    this.#touchFiles(await this.presence.leave(peerId, req.ids));
     return {};
   }
 
   async whohas(peerId: string, id: string): Promise<WhohasResult> {
     const file = await this.#store.getFile(id);
     if (!file) throw new TrackerError('NOT_FOUND', 'No file with this id is in the index.');
-    const members = this.registry.members(id, peerId);
+    const members = await this.presence.members(id, peerId);
     const seeders = shuffle(members.filter((p) => p.seeder), this.#random);
     const leechers = shuffle(members.filter((p) => !p.seeder), this.#random);
     const peers = [...seeders, ...leechers].slice(0, MAX_WHOHAS_PEERS);
-    for (const p of peers) this.registry.allowContact(peerId, p.peerId);
+    await this.presence.allowContacts(peerId, peers.map((p) => p.peerId));
     return { peers };
   }
 
@@ -262,13 +298,14 @@ export class Tracker {
    * (to self), PEER_GONE (target offline) or FORBIDDEN (no shared swarm, no whohas answer, no
    * earlier signal from the target).
    */
-  authorizeSignal(from: string, to: string): void {
+  async authorizeSignal(from: string, to: string): Promise<void> {
     if (from === to) throw new TrackerError('BAD_REQUEST', 'A peer cannot signal itself.');
-    if (!this.registry.hasPeer(to)) throw new TrackerError('PEER_GONE', 'The target peer is not connected.');
-    if (!this.registry.mayContact(from, to)) {
+    const [target, may] = await Promise.all([this.presence.getPeer(to), this.presence.mayContact(from, to)]);
+    if (!target) throw new TrackerError('PEER_GONE', 'The target peer is not connected.');
+    if (!may) {
       throw new TrackerError('FORBIDDEN', 'Signal only peers you share a swarm with, found by whohas, or that signalled you.');
     }
-    this.registry.allowContact(to, from);
+    await this.presence.allowContacts(to, [from]);
     this.stats.signalsRelayed++;
   }
 
@@ -284,7 +321,7 @@ export class Tracker {
 
   /** Adds promotions (leecher → seeder) and reported completions of a peer; counts what raises max(promoted, reported). */
   #countCompletions(peerId: string, promoted: number, reported: number): void {
-    if (!this.registry.hasPeer(peerId)) return;
+    if (!this.#local.has(peerId)) return;
     let c = this.#completions.get(peerId);
     if (!c) {
       c = { promoted: 0, reported: 0 };
@@ -299,38 +336,49 @@ export class Tracker {
   async search(req: SearchRequest): Promise<SearchResult> {
     this.stats.searches++;
     const { total, rows } = await this.#store.search(parseSearchQuery(req.q), MAX_SEARCH_CANDIDATES);
-    const hits = rankHits(rows, (id) => this.registry.swarmCounts(id), this.#now());
+    const counts = await this.presence.swarmCounts(rows.map((r) => r.id));
+    const hits = rankHits(rows, (id) => counts.get(id) ?? { seeders: 0, leechers: 0 }, this.#now());
     return { total, results: hits.slice(req.offset, req.offset + req.limit) };
   }
 
   async fileInfo(id: string): Promise<FileInfo> {
-    const [file, manifest] = await Promise.all([this.#store.getFile(id), this.#store.getManifest(id)]);
+    const [file, manifest, swarms] = await Promise.all([this.#store.getFile(id), this.#store.getManifest(id), this.presence.swarmCounts([id])]);
     if (!file || !manifest) throw new TrackerError('NOT_FOUND', 'No file with this id is in the index.');
-    const counts = this.registry.swarmCounts(id);
+    const counts = swarms.get(id) ?? { seeders: 0, leechers: 0 };
     const lastSeen = counts.seeders + counts.leechers > 0 ? this.#now() : file.lastSeen;
     return { ...file, lastSeen, ...counts, manifest };
   }
 
-  peers(limit: number, offset: number): { total: number; peers: PeerSummary[] } {
-    const ids = this.registry.peerIds();
-    const peers = ids
-      .slice(offset, offset + limit)
-      .map((id) => this.registry.summary(id))
-      .filter((p): p is PeerSummary => p !== undefined);
-    return { total: ids.length, peers };
+  peers(limit: number, offset: number): Promise<{ total: number; peers: PeerSummary[] }> {
+    return this.presence.peerList(limit, offset);
   }
 
   /** GET /api/health: whether the index store answers, peers online here, files indexed (null if the store failed). */
   async health(): Promise<TrackerHealth> {
-    const peers = this.registry.counts().peers;
-    const files = await this.#countFilesOrNull();
-    return { store: this.#store.kind, storeState: files === null ? 'error' : 'ok', peers, files };
+    const [counts, files] = await Promise.all([this.#countsOrNull(), this.#countFilesOrNull()]);
+    return {
+      store: this.#store.kind,
+      storeState: files === null ? 'error' : 'ok',
+      presence: this.presence.kind,
+      presenceState: counts === null ? 'error' : 'ok',
+      peers: counts?.peers ?? null,
+      files
+    };
   }
 
-  /** GET /metrics: the statistics, with `indexed` null (and 0 in stats) when the store does not answer. */
-  async metrics(): Promise<{ stats: TrackerStats; indexed: number | null }> {
-    const indexed = await this.#countFilesOrNull();
-    return { stats: this.#statistics(indexed ?? 0), indexed };
+  async #countsOrNull(): Promise<PresenceCounts | null> {
+    try {
+      return await this.presence.counts();
+    } catch (err) {
+      this.#log.warn('the presence store did not answer', { err: err instanceof Error ? err.message : String(err) });
+      return null;
+    }
+  }
+
+  /** GET /metrics: the statistics, with `indexed` null (and 0 in stats) when the store does not answer, zero peers when the presence does not. */
+  async metrics(): Promise<{ stats: TrackerStats; indexed: number | null; presenceUp: boolean }> {
+    const [indexed, counts] = await Promise.all([this.#countFilesOrNull(), this.#countsOrNull()]);
+    return { stats: this.#statistics(indexed ?? 0, counts ?? EMPTY_COUNTS), indexed, presenceUp: counts !== null };
   }
 
   async #countFilesOrNull(): Promise<number | null> {
@@ -344,16 +392,17 @@ export class Tracker {
 
   /** GET /api/stats. */
   async statistics(): Promise<TrackerStats> {
-    return this.#statistics(await this.#store.countFiles());
+    const [indexed, counts] = await Promise.all([this.#store.countFiles(), this.presence.counts()]);
+    return this.#statistics(indexed, counts);
   }
 
-  #statistics(indexed: number): TrackerStats {
-    const counts = this.registry.counts();
+  #statistics(indexed: number, counts: PresenceCounts): TrackerStats {
+    const { announcedBytes, ...peers } = counts;
     return {
       ...this.stats.snapshot(),
       uptimeMs: this.#now() - this.stats.startedAt,
-      peers: counts,
-      files: { indexed, active: counts.swarms, bytesAnnounced: this.registry.announcedBytes }
+      peers,
+      files: { indexed, active: counts.swarms, bytesAnnounced: announcedBytes }
     };
   }
 
@@ -363,33 +412,37 @@ export class Tracker {
    */
   async overview(): Promise<Overview> {
     const now = this.#now();
-    const counts = this.registry.counts();
-    const [indexed, topFiles] = await Promise.all([this.#store.countFiles(), this.#topFiles()]);
+    const [counts, indexed, topFiles, peerList] = await Promise.all([
+      this.presence.counts(),
+      this.#store.countFiles(),
+      this.#topFiles(),
+      this.presence.peerList(OVERVIEW_PEERS, 0)
+    ]);
     const s = this.stats;
     return {
       time: now,
       startedAt: s.startedAt,
       uptimeMs: now - s.startedAt,
       peers: { total: counts.peers, browser: counts.browser, node: counts.node },
-      files: { indexed, active: counts.swarms, bytesAnnounced: this.registry.announcedBytes },
+      files: { indexed, active: counts.swarms, bytesAnnounced: counts.announcedBytes },
       swarms: { active: counts.swarms, seeders: counts.seeders, leechers: counts.leechers },
       transfers: { ...s.transfers },
       activity: { announces: s.announces.requests, searches: s.searches, signals: s.signalsRelayed },
-      peerList: this.peers(OVERVIEW_PEERS, 0).peers,
+      peerList: peerList.peers,
       topFiles
     };
   }
 
   async #topFiles(): Promise<TopFile[]> {
-    const ids = this.registry.busiestSwarms().slice(0, TOP_FILES_SCAN);
+    const ids = await this.presence.busiestSwarms(TOP_FILES_SCAN);
     const out: TopFile[] = [];
     for (let i = 0; i < ids.length && out.length < OVERVIEW_TOP_FILES; i += 100) {
       const batch = ids.slice(i, i + 100);
-      const files = await this.#store.getFiles(batch);
+      const [files, counts] = await Promise.all([this.#store.getFiles(batch), this.presence.swarmCounts(batch)]);
       for (const id of batch) {
         const file = files.get(id);
         if (!file || file.visibility !== 'public') continue;
-        out.push({ id, name: file.name, size: file.size, ...this.registry.swarmCounts(id) });
+        out.push({ id, name: file.name, size: file.size, ...(counts.get(id) ?? { seeders: 0, leechers: 0 }) });
         if (out.length >= OVERVIEW_TOP_FILES) break;
       }
     }
@@ -397,24 +450,28 @@ export class Tracker {
   }
 
   /**
-   * Takes a statistics history point (gauges now, counters since the previous point), stores it,
-   * and prunes points older than statsRetentionMs. The tracker host calls this on a timer.
+   * Takes a statistics history point (gauges now, this process's counters since its previous
+   * point), and stores it unless `merge` (several processes, one history) turns it into the
+   * network's point or into nothing (another process records this interval). Prunes points older
+   * than statsRetentionMs. The tracker host calls this on a timer.
    */
-  async recordHistory(): Promise<StatsPoint> {
+  async recordHistory(merge?: (point: StatsPoint) => Promise<StatsPoint | undefined>): Promise<StatsPoint | undefined> {
     const now = this.#now();
     const counters = this.stats.counters();
     const delta = countersSince(counters, this.#lastCounters);
     this.#lastCounters = counters;
-    const counts = this.registry.counts();
-    const point: StatsPoint = {
+    const [counts, files] = await Promise.all([this.presence.counts(), this.#store.countFiles()]);
+    const taken: StatsPoint = {
       time: now,
       browserPeers: counts.browser,
       nodePeers: counts.node,
-      files: await this.#store.countFiles(),
+      files,
       swarms: counts.swarms,
-      bytesAnnounced: this.registry.announcedBytes,
+      bytesAnnounced: counts.announcedBytes,
       ...delta
     };
+    const point = merge ? await merge(taken) : taken;
+    if (!point) return undefined;
     await this.#store.addStatsPoint(point);
     await this.#store.pruneStats(now - this.options.statsRetentionMs);
     return point;

@@ -1,0 +1,132 @@
+/**
+ * Several tracker processes, one network (docs/TRACKER.md, "More than one process"): with
+ * REDIS_URL set, every process of the network uses the same Redis server for
+ * - the Socket.IO adapter (@socket.io/redis-adapter): signals and `bye`s reach sockets on any process;
+ * - presence (RedisPresence): who is online, swarms, signalling permissions;
+ * - the file index and statistics history (RedisIndexStore).
+ * One command connection serves presence, index and adapter publishing; the adapter subscribes
+ * on a second one.
+ */
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Logger } from '../src/lib/log.ts';
+import { MAX_CONTACTS_PER_PEER } from '../src/lib/tracker/constants.ts';
+import { RedisPresence } from '../src/lib/tracker/redis-presence.ts';
+import { RedisIndexStore } from '../src/lib/tracker/redis-store.ts';
+import type { StatsPoint } from '../src/lib/tracker/api.ts';
+import { COUNTER_KEYS } from '../src/lib/tracker/stats.ts';
+
+export interface RedisOptions {
+  /** redis://[user:password@]host:port[/db] or rediss://… */
+  url: string;
+  /** Key prefix shared by the processes of one network (default 'shoal:'). */
+  prefix?: string;
+  /** How long startup waits for Redis (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
+export interface RedisShared {
+  readonly prefix: string;
+  readonly presence: RedisPresence;
+  readonly store: RedisIndexStore;
+  /** Socket.IO `adapter` option. */
+  readonly adapter: ReturnType<typeof createAdapter>;
+  /** The command connection (history lock and shared counters use it). */
+  readonly client: Redis;
+  /**
+   * For Tracker.recordHistory: adds this process's counts to the network's pending sums; the one
+   * process that takes the interval's lock turns them into the network's point, the others
+   * record nothing. So the history has one point per interval whatever the number of processes.
+   */
+  mergeHistory(intervalMs: number): (point: StatsPoint) => Promise<StatsPoint | undefined>;
+  /** Resolves when both connections are up; rejects with a clear message when Redis cannot be reached in time. */
+  ready(): Promise<void>;
+  /** Both connections up now. */
+  up(): boolean;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The URL without its password, for logs and errors. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
+  const prefix = opts.prefix ?? 'shoal:';
+  const where = redactRedisUrl(opts.url);
+  // Requests fail after a couple of retries instead of hanging while Redis is away; the
+  // connection itself keeps retrying with backoff.
+  const options = { maxRetriesPerRequest: 2, connectionName: 'shoal-tracker', retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n) };
+  const client = new Redis(opts.url, options);
+  const sub = new Redis(opts.url, { ...options, connectionName: 'shoal-tracker-sub' });
+  let lastError = '';
+  for (const [name, c] of [['command', client], ['subscriber', sub]] as const) {
+    c.on('error', (err: Error) => {
+      if (err.message === lastError) return;
+      lastError = err.message;
+      log.warn(`redis ${name} connection: ${err.message}`, { redis: where });
+    });
+    c.on('ready', () => log.info(`redis ${name} connection ready`, { redis: where }));
+  }
+  const presence = new RedisPresence(client, { prefix, maxContactsPerPeer: MAX_CONTACTS_PER_PEER });
+  const store = new RedisIndexStore(client, { prefix });
+  const adapter = createAdapter(client, sub, { key: `${prefix}socket.io` });
+
+  const whenReady = (c: Redis): Promise<void> =>
+    c.status === 'ready' ? Promise.resolve() : new Promise((resolve) => c.once('ready', () => resolve()));
+  let closing: Promise<void> | undefined;
+  const nodeId = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const pendingKey = `${prefix}history:pending`;
+  const lockKey = `${prefix}history:lock`;
+  return {
+    prefix,
+    presence,
+    store,
+    adapter,
+    client,
+    mergeHistory: (intervalMs) => async (point) => {
+      const add = client.multi();
+      for (const k of COUNTER_KEYS) if (point[k] > 0) add.hincrby(pendingKey, k, point[k]);
+      await add.exec();
+      // The lock lives a little less than one interval: one point per interval across processes.
+      const won = await client.set(lockKey, nodeId, 'PX', Math.max(5, Math.floor(intervalMs * 0.9)), 'NX');
+      if (won !== 'OK') return undefined;
+      const replies = (await client.multi().hgetall(pendingKey).del(pendingKey).exec()) ?? [];
+      const sums = (replies[0]?.[1] ?? {}) as Record<string, string>;
+      const merged: StatsPoint = { ...point };
+      for (const k of COUNTER_KEYS) merged[k] = Number(sums[k] ?? 0);
+      return merged;
+    },
+    async ready() {
+      const ms = opts.connectTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Cannot reach Redis at ${where} (REDIS_URL) within ${ms} ms${lastError ? `: ${lastError}` : ''}.`)),
+          ms
+        );
+      });
+      try {
+        await Promise.race([Promise.all([whenReady(client), whenReady(sub)]), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    up: () => client.status === 'ready' && sub.status === 'ready',
+    close() {
+      closing ??= (async () => {
+        await presence.close();
+        await store.close();
+        await Promise.all([client.quit().catch(() => client.disconnect()), sub.quit().catch(() => sub.disconnect())]);
+      })();
+      return closing;
+    }
+  };
+}
