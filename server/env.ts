@@ -4,7 +4,8 @@
  * RTCIceServer, default []), SHOAL_PEER_EXPIRY_MS (90000), SHOAL_HEARTBEAT_MS (30000 or a third of the expiry),
  * SHOAL_TURN_URLS + SHOAL_TURN_SECRET (+ SHOAL_TURN_TTL_S, 86400): short-lived TURN credentials per peer,
  * SHOAL_ICE_TRANSPORT_POLICY ('all' or 'relay'), REDIS_URL (several processes, one network: adapter,
- * presence and index on that Redis) with SHOAL_REDIS_PREFIX (key prefix, 'shoal:').
+ * presence and index on that Redis) with SHOAL_REDIS_PREFIX (key prefix, 'shoal:') and
+ * SHOAL_REDIS_CONNECT_TIMEOUT_MS (how long startup waits for it, 10000).
  */
 import { DEFAULT_EXPIRY_MS, DEFAULT_TURN_TTL_SECONDS, MIN_EXPIRY_MS } from '../src/lib/tracker/constants.ts';
 import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
@@ -24,7 +25,7 @@ export interface ServerEnv {
   expiryMs: number;
   heartbeatMs?: number;
   /** Set when REDIS_URL is. */
-  redis?: { url: string; prefix: string };
+  redis?: { url: string; prefix: string; connectTimeoutMs: number };
 }
 
 export class EnvError extends Error {
@@ -80,7 +81,7 @@ export function readServerEnv(env: Record<string, string | undefined>): ServerEn
 }
 
 /** REDIS_URL (redis:// or rediss://) and SHOAL_REDIS_PREFIX. */
-function readRedis(env: Record<string, string | undefined>): { redis?: { url: string; prefix: string } } {
+function readRedis(env: Record<string, string | undefined>): Pick<ServerEnv, 'redis'> {
   const url = env.REDIS_URL?.trim() ?? '';
   const prefix = env.SHOAL_REDIS_PREFIX?.trim() || 'shoal:';
   if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new EnvError('SHOAL_REDIS_PREFIX: 1 to 64 letters, digits or : . _ -');
@@ -95,7 +96,7 @@ function readRedis(env: Record<string, string | undefined>): { redis?: { url: st
     throw new EnvError('REDIS_URL must be a URL such as redis://127.0.0.1:6379.');
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new EnvError('REDIS_URL must start with redis:// or rediss://.');
-  return { redis: { url, prefix } };
+  return { redis: { url, prefix, connectTimeoutMs: int(env, 'SHOAL_REDIS_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000) } };
 }
 
 /** SHOAL_TURN_URLS (comma-separated turn:/turns: URLs) and SHOAL_TURN_SECRET go together. */

@@ -16,6 +16,15 @@ import { RedisIndexStore } from '../src/lib/tracker/redis-store.ts';
 import type { StatsPoint } from '../src/lib/tracker/api.ts';
 import { COUNTER_KEYS } from '../src/lib/tracker/stats.ts';
 
+/** Redis did not answer at startup: the message says where and why (the password hidden). */
+export class RedisUnreachableError extends Error {
+  readonly code = 'REDIS_UNREACHABLE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
 export interface RedisOptions {
   /** redis://[user:password@]host:port[/db] or rediss://… */
   url: string;
@@ -65,7 +74,9 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
   // connection itself keeps retrying with backoff.
   const options = { maxRetriesPerRequest: 2, connectionName: 'shoal-tracker', retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n) };
   const client = new Redis(opts.url, options);
-  const sub = new Redis(opts.url, { ...options, connectionName: 'shoal-tracker-sub' });
+  // The adapter subscribes once at start and does not catch a failure: its subscriptions wait
+  // for the connection however long it takes.
+  const sub = new Redis(opts.url, { ...options, maxRetriesPerRequest: null, connectionName: 'shoal-tracker-sub' });
   let lastError = '';
   for (const [name, c] of [['command', client], ['subscriber', sub]] as const) {
     c.on('error', (err: Error) => {
@@ -109,7 +120,7 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`Cannot reach Redis at ${where} (REDIS_URL) within ${ms} ms${lastError ? `: ${lastError}` : ''}.`)),
+          () => reject(new RedisUnreachableError(`Cannot reach Redis at ${where} (REDIS_URL) within ${ms} ms${lastError ? `: ${lastError}` : ''}.`)),
           ms
         );
       });
@@ -124,7 +135,9 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
       closing ??= (async () => {
         await presence.close();
         await store.close();
-        await Promise.all([client.quit().catch(() => client.disconnect()), sub.quit().catch(() => sub.disconnect())]);
+        // QUIT would wait for a connection that may never come back.
+        const end = async (c: Redis) => (c.status === 'ready' ? void (await c.quit().catch(() => c.disconnect())) : c.disconnect());
+        await Promise.all([end(client), end(sub)]);
       })();
       return closing;
     }

@@ -181,10 +181,11 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
       log.debug('same peer connected again: closing the older socket', { peerId });
       bye(old, 'REPLACED', 'The same peer connected again elsewhere.');
     }
-    // The same peer may still hold a socket on another tracker process (shared adapter): tell it
-    // too. Before this socket joins the room, so only older sockets get it.
-    io.to(peerRoom(peerId)).emit('bye', { code: 'REPLACED', message: 'The same peer connected again elsewhere.' });
-    io.in(peerRoom(peerId)).disconnectSockets(true);
+    // The same peer may still hold a socket on another tracker process (shared adapter): close it
+    // too. A shared adapter may apply this after the new socket joined the room, hence `except`.
+    const older = io.to(peerRoom(peerId)).except(socket.id);
+    older.emit('bye', { code: 'REPLACED', message: 'The same peer connected again elsewhere.' });
+    older.disconnectSockets(true);
     sockets.set(peerId, socket);
     void socket.join(peerRoom(peerId));
     const ready = tracker.connect(peerId, kind);

@@ -1,12 +1,15 @@
 /**
  * Production entry: `npm run serve` (or `npm start`, which builds first). Serves the built
  * SvelteKit site (build/handler.js) and the tracker on one port. Environment: see env.ts.
+ * `--no-site`: the tracker only (Socket.IO and REST), e.g. for extra tracker processes behind a
+ * proxy that sends page requests elsewhere.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/lib/log.ts';
 import { EnvError, readServerEnv } from './env.ts';
+import { RedisUnreachableError } from './redis-shared.ts';
 import { startShoalServer, type RequestHandler } from './shoal-server.ts';
 
 const log = createLogger('server');
@@ -22,8 +25,11 @@ async function loadHandler(): Promise<RequestHandler> {
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.find((a) => a !== '--no-site');
+  if (unknown !== undefined) throw new EnvError(`Unknown argument ${JSON.stringify(unknown)}; the only one is --no-site (configuration is by environment, see README).`);
   const env = readServerEnv(process.env);
-  const handler = await loadHandler();
+  const handler = args.includes('--no-site') ? undefined : await loadHandler();
   const dataDir = resolve(env.dataDir);
   const server = await startShoalServer({
     port: env.port,
@@ -67,7 +73,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof EnvError) log.error(err.message);
+  if (err instanceof EnvError || err instanceof RedisUnreachableError) log.error(err.message);
   else log.error('could not start', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   process.exit(1);
 });

@@ -1,0 +1,180 @@
+/**
+ * Several tracker processes, one network: two real tracker processes (`tsx server/start.ts`)
+ * sharing a real redis-server (REDIS_URL), clients on different processes finding, signalling
+ * and replacing each other; then one process killed with SIGKILL.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/lib/log.ts';
+import { startShoalServer, type ShoalServer } from '../../server/shoal-server.ts';
+import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
+import { startTrackerProcess, type TrackerProcess } from '../helpers/tracker-process.ts';
+import { connectClient, makeManifest, nextEvent, peerIdOf, randomToken, request, waitFor, type ClientSocket } from '../helpers/tracker.ts';
+
+let redis: TestRedis;
+const sockets: ClientSocket[] = [];
+const processes: TrackerProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.disconnect();
+  for (const p of processes.splice(0)) await p.stop();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+async function cluster(n: number, env: Record<string, string> = {}): Promise<TrackerProcess[]> {
+  const prefix = uniquePrefix();
+  const started = await Promise.all(
+    Array.from({ length: n }, () => startTrackerProcess({ env: { REDIS_URL: redis.url, SHOAL_REDIS_PREFIX: prefix, ...env } }))
+  );
+  processes.push(...started);
+  return started;
+}
+
+async function peer(url: string, kind: 'browser' | 'node' = 'browser', token = randomToken()) {
+  const socket = await connectClient(url, { token, kind });
+  sockets.push(socket);
+  return { socket, id: peerIdOf(token), token };
+}
+
+/** Heartbeats every 300 ms, as real clients do, so a short expiry takes only the silent ones. */
+function keepAlive(socket: ClientSocket): void {
+  const timer = setInterval(() => {
+    if (socket.connected) socket.emit('heartbeat', {}, () => undefined);
+  }, 300);
+  socket.on('disconnect', () => clearInterval(timer));
+}
+
+async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+describe('tracker: several processes on one Redis', () => {
+  it('a peer on process 2 searches, finds, and signals a peer on process 1, and back', async () => {
+    const [one, two] = await cluster(2);
+    const { id, manifest } = await makeManifest('Cluster Report.pdf');
+    const a = await peer(one.url, 'node');
+    const b = await peer(two.url);
+    expect(await request(a.socket, 'announce', { files: [{ id, manifest, have: 3 }] })).toEqual({ ok: true, accepted: [id], rejected: [] });
+
+    const found = await request(b.socket, 'search', { q: 'cluster report', limit: 10, offset: 0 });
+    expect(found).toMatchObject({ ok: true, total: 1, results: [{ id, name: 'Cluster Report.pdf', seeders: 1, leechers: 0 }] });
+    expect(await request(b.socket, 'whohas', { id })).toEqual({ ok: true, peers: [{ peerId: a.id, kind: 'node', have: 3, seeder: true }] });
+    expect(await request(b.socket, 'manifest', { id })).toEqual({ ok: true, manifest });
+
+    // Signals cross processes through the Redis adapter, stamped by the sender's process.
+    const atA = nextEvent(a.socket, 'signal');
+    expect(await request(b.socket, 'signal', { to: a.id, data: { type: 'offer', sdp: 'v=0' } })).toEqual({ ok: true });
+    expect(await atA).toEqual({ from: b.id, data: { type: 'offer', sdp: 'v=0' } });
+    const atB = nextEvent(b.socket, 'signal');
+    expect(await request(a.socket, 'signal', { to: b.id, data: { type: 'answer', sdp: 'v=0' } })).toEqual({ ok: true });
+    expect(await atB).toEqual({ from: a.id, data: { type: 'answer', sdp: 'v=0' } });
+
+    // A stranger on process 1 may not signal b on process 2.
+    const c = await peer(one.url);
+    expect(await request(c.socket, 'signal', { to: b.id, data: {} })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+
+    // Both processes answer REST for the whole network.
+    for (const p of [one, two]) {
+      const health = await getJson(`${p.url}/api/health`);
+      expect(health).toEqual({
+        status: 200,
+        body: { ok: true, store: 'redis', storeState: 'ok', presence: 'redis', presenceState: 'ok', adapter: 'redis', adapterState: 'ok', peers: 3, files: 1 }
+      });
+      expect((await getJson(`${p.url}/api/files/${id}`)).body.file).toMatchObject({ seeders: 1, leechers: 0, name: 'Cluster Report.pdf' });
+      expect((await getJson(`${p.url}/api/peers`)).body.total).toBe(3);
+    }
+    const metrics = await (await fetch(`${two.url}/metrics`)).text();
+    expect(metrics).toMatch(/^shoal_adapter_up\{adapter="redis"\} 1$/m);
+    expect(metrics).toMatch(/^shoal_presence_up\{presence="redis"\} 1$/m);
+    expect(metrics).toMatch(/^shoal_peers\{kind="node"\} 1$/m);
+  });
+
+  it('the same peer connecting to the other process replaces its older socket there', async () => {
+    const [one, two] = await cluster(2);
+    const { id, manifest } = await makeManifest('moving.bin');
+    const token = randomToken();
+    const first = await peer(one.url, 'browser', token);
+    await request(first.socket, 'announce', { files: [{ id, manifest, have: 3 }] });
+    const bye = nextEvent(first.socket, 'bye');
+    const second = await peer(two.url, 'browser', token);
+    expect(await bye).toMatchObject({ code: 'REPLACED' });
+    await waitFor(() => first.socket.disconnected);
+    // The new session starts empty and announces again; the old socket's disconnect does not remove it.
+    await request(second.socket, 'announce', { files: [{ id, have: 3 }] });
+    const watcher = await peer(one.url);
+    expect((await request(watcher.socket, 'whohas', { id })).peers).toEqual([{ peerId: first.id, kind: 'browser', have: 3, seeder: true }]);
+    expect((await getJson(`${one.url}/api/health`)).body.peers).toBe(2);
+  });
+
+  it('after a process is killed its peers reconnect to another and carry on; those that do not come back expire', async () => {
+    const [one, two] = await cluster(2, { SHOAL_PEER_EXPIRY_MS: '1500', SHOAL_HEARTBEAT_MS: '400' });
+    const { id, manifest } = await makeManifest('survivor.bin');
+    const a = await peer(one.url);
+    const gone = await peer(one.url);
+    const b = await peer(two.url);
+    for (const p of [a, gone, b]) keepAlive(p.socket);
+    await request(a.socket, 'announce', { files: [{ id, manifest, have: 3 }] });
+    await request(gone.socket, 'announce', { files: [{ id, have: 1 }] });
+    expect((await request(b.socket, 'whohas', { id })).peers).toHaveLength(2);
+
+    await one.kill('SIGKILL');
+    await waitFor(() => a.socket.disconnected && gone.socket.disconnected);
+
+    // a comes back through the other process (as a client does behind a proxy) and re-announces.
+    const back = await peer(two.url, 'browser', a.token);
+    keepAlive(back.socket);
+
+    expect(await request(back.socket, 'announce', { files: [{ id, have: 3 }] })).toMatchObject({ ok: true, accepted: [id] });
+    expect((await request(b.socket, 'whohas', { id })).peers.map((p: { peerId: string }) => p.peerId).sort()).toEqual([a.id, gone.id].sort());
+    const atA = nextEvent(back.socket, 'signal');
+    expect(await request(b.socket, 'signal', { to: a.id, data: { n: 1 } })).toEqual({ ok: true });
+    expect(await atA).toEqual({ from: b.id, data: { n: 1 } });
+
+    // The peer that never came back is swept by the surviving process after the expiry.
+    await waitFor(async () => (await request(b.socket, 'whohas', { id })).peers.length === 1, 8_000);
+    expect((await request(b.socket, 'whohas', { id })).peers).toEqual([{ peerId: a.id, kind: 'browser', have: 3, seeder: true }]);
+    expect((await getJson(`${two.url}/api/health`)).body.peers).toBe(2);
+    expect((await getJson(`${two.url}/api/files/${id}`)).body.file).toMatchObject({ seeders: 1, leechers: 0 });
+  });
+
+  it('refuses to start when Redis cannot be reached, saying where', async () => {
+    const port = redis.port + 1 === 65536 ? redis.port - 1 : redis.port + 1;
+    await expect(
+      startTrackerProcess({ env: { REDIS_URL: `redis://user:secret@127.0.0.1:${port}`, SHOAL_REDIS_CONNECT_TIMEOUT_MS: '1000' }, timeoutMs: 20_000 })
+    ).rejects.toThrow(/Cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1/);
+  });
+});
+
+describe('tracker: one statistics history for several processes', () => {
+  let servers: ShoalServer[] = [];
+  afterEach(async () => {
+    for (const s of servers) await s.close();
+    servers = [];
+  });
+
+  it('records one point per interval with the counts of every process summed', async () => {
+    const prefix = uniquePrefix();
+    const start = () =>
+      startShoalServer({ dataDir: '/nonexistent-not-used', redis: { url: redis.url, prefix }, statsIntervalMs: 300, log: silentLogger });
+    servers = [await start(), await start()];
+    const [one, two] = servers;
+    const a = await connectClient(one.url);
+    const b = await connectClient(two.url);
+    sockets.push(a, b);
+    for (let i = 0; i < 3; i++) await request(a, 'search', { q: 'x', limit: 1, offset: 0 });
+    for (let i = 0; i < 2; i++) await request(b, 'search', { q: 'y', limit: 1, offset: 0 });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const { points } = await (await fetch(`${two.url}/api/stats/history?minutes=5`)).json();
+    const searches = points.reduce((n: number, p: { searches: number }) => n + p.searches, 0);
+    expect(searches).toBe(5);
+    // One point per interval, not one per process: about 1.5 s / 300 ms, never twice that.
+    expect(points.length).toBeGreaterThanOrEqual(2);
+    expect(points.length).toBeLessThanOrEqual(7);
+    expect(points.at(-1).browserPeers).toBe(2);
+  });
+});
