@@ -1,0 +1,108 @@
+/**
+ * Two tracker processes sharing one redis-server, each serving the site, each behind its own
+ * failover proxy (primary first). Tab A lands on process 1, tab B on process 2; A shares, B
+ * downloads across processes over WebRTC. Then process 1 is killed: A's tracker connection fails
+ * over to process 2 through its proxy, and A goes on sharing and seeding.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peerTabs, saveDownload, sha256Hex as sha, shareFile, type PeerTabs } from '../helpers/app.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { startFailoverProxy, type FailoverProxy } from '../helpers/failover-proxy.ts';
+import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
+import { startTrackerProcess, type TrackerProcess } from '../helpers/tracker-process.ts';
+
+let redis: TestRedis;
+let one: TrackerProcess;
+let two: TrackerProcess;
+let toOne: FailoverProxy;
+let toTwo: FailoverProxy;
+let browser: Browser;
+let tabsOne: PeerTabs;
+let tabsTwo: PeerTabs;
+let dir: string;
+
+/** Open peer connections on one process (the `shoal_connections` gauge of its /metrics). */
+async function connectionsOn(p: TrackerProcess): Promise<number> {
+  const text = await (await fetch(`${p.url}/metrics`)).text();
+  return Number(/^shoal_connections (\d+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function makeFile(name: string, size: number): Promise<{ path: string; bytes: Buffer }> {
+  const bytes = randomBytes(size);
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  return { path, bytes };
+}
+
+async function download(page: Page, origin: string, id: string): Promise<{ bytes: Buffer; name: string }> {
+  await page.goto(`${origin}/d/${id}`);
+  return saveDownload(page, 90_000);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shoal-cluster-'));
+  redis = await startRedis();
+  const env = { REDIS_URL: redis.url, SHOAL_REDIS_PREFIX: uniquePrefix() };
+  [one, two] = await Promise.all([startTrackerProcess({ env, site: true }), startTrackerProcess({ env, site: true })]);
+  toOne = await startFailoverProxy([one.port, two.port]);
+  toTwo = await startFailoverProxy([two.port, one.port]);
+  browser = await launchChromium();
+  // Killing process 1 on purpose makes tab A log one failed WebSocket while it reconnects.
+  const ignore = [/WebSocket/i, /ERR_CONNECTION/, /socket\.io/];
+  tabsOne = peerTabs(browser, toOne.url, ignore);
+  tabsTwo = peerTabs(browser, toTwo.url, ignore);
+});
+
+afterAll(async () => {
+  await tabsOne?.close();
+  await tabsTwo?.close();
+  await browser?.close();
+  await toOne?.close();
+  await toTwo?.close();
+  await one?.stop();
+  await two?.stop();
+  await redis?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('several tracker processes, one network (browser)', () => {
+  it('transfers between tabs on different processes, and survives the death of one process', async () => {
+    const a = await tabsOne.newTab();
+    const b = await tabsTwo.newTab();
+    expect(await connectionsOn(one)).toBe(1);
+    expect(await connectionsOn(two)).toBe(1);
+
+    const first = await makeFile('across.bin', 3 * 1024 * 1024 + 77);
+    const shared = await shareFile(a, first.path, 'across.bin');
+    const got = await download(b, toTwo.url, shared.id);
+    expect(got.name).toBe('across.bin');
+    expect(sha(got.bytes)).toBe(sha(first.bytes));
+
+    // Process 1 dies. A's connection fails over to process 2 through its proxy; the page says so.
+    await one.kill('SIGKILL');
+    await until(async () => (await connectionsOn(two)) === 2, 30_000, 'tab A to reconnect to process 2');
+    await a.getByTestId('tracker-status').filter({ hasText: 'online' }).waitFor({ timeout: 30_000 });
+
+    // A carries on: it shares a new file, and B, then a new tab C, download it from A.
+    const second = await makeFile('after-failover.bin', 2 * 1024 * 1024 + 5);
+    const again = await shareFile(a, second.path, 'after-failover.bin');
+    expect(sha((await download(b, toTwo.url, again.id)).bytes)).toBe(sha(second.bytes));
+    const c = await tabsTwo.newTab();
+    expect(sha((await download(c, toTwo.url, shared.id)).bytes)).toBe(sha(first.bytes));
+    tabsOne.assertNoErrors();
+    tabsTwo.assertNoErrors();
+  });
+});
