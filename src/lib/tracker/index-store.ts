@@ -1,7 +1,9 @@
 /**
  * The file index: every manifest the tracker has verified, with a few facts about it. Survives
- * restarts, and so does the statistics history. Implementations: SQLite (sqlite-store.ts, the default) and memory (memory-store.ts,
- * for tests); both pass index-store.contract.ts. Async so that a shared database can serve too.
+ * restarts, and so does the statistics history. Implementations: SQLite (sqlite-store.ts, the
+ * default), Redis (redis-store.ts, shared by several tracker processes) and memory
+ * (memory-store.ts, for tests); all pass index-store.contract.ts. Async so that a shared
+ * database can serve.
  */
 import type { Manifest } from '../core/manifest.ts';
 import type { StatsPoint } from './api.ts';
