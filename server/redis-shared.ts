@@ -4,8 +4,8 @@
  * - the Socket.IO adapter (@socket.io/redis-adapter): signals and `bye`s reach sockets on any process;
  * - presence (RedisPresence): who is online, swarms, signalling permissions;
  * - the file index and statistics history (RedisIndexStore).
- * One command connection serves presence, index and adapter publishing; the adapter subscribes
- * on a second one.
+ * Three connections: commands (presence, index, history), and the adapter's publisher and
+ * subscriber.
  */
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
@@ -48,9 +48,9 @@ export interface RedisShared {
    * record nothing. So the history has one point per interval whatever the number of processes.
    */
   mergeHistory(intervalMs: number): (point: StatsPoint) => Promise<StatsPoint | undefined>;
-  /** Resolves when both connections are up; rejects with a clear message when Redis cannot be reached in time. */
+  /** Resolves when the connections are up; rejects with a clear message when Redis cannot be reached in time. */
   ready(): Promise<void>;
-  /** Both connections up now. */
+  /** Every connection up now. */
   up(): boolean;
   /** Idempotent. */
   close(): Promise<void>;
@@ -70,15 +70,24 @@ export function redactRedisUrl(url: string): string {
 export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
   const prefix = opts.prefix ?? 'shoal:';
   const where = redactRedisUrl(opts.url);
-  // Requests fail after a couple of retries instead of hanging while Redis is away; the
-  // connection itself keeps retrying with backoff.
-  const options = { maxRetriesPerRequest: 2, connectionName: 'shoal-tracker', retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n) };
-  const client = new Redis(opts.url, options);
-  // The adapter subscribes once at start and does not catch a failure: its subscriptions wait
-  // for the connection however long it takes.
+  // While Redis is away, requests fail at once (no offline queue: the peer gets an INTERNAL ack
+  // and /api/health says 503) instead of piling up; the connection keeps retrying with backoff.
+  const options = { connectionName: 'shoal-tracker', retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n) };
+  const client = new Redis(opts.url, { ...options, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  // The adapter subscribes once at start and publishes without catching failures: subscriptions
+  // wait for the connection however long it takes, and a failed publish (a signal while Redis is
+  // away) is logged here rather than left to crash the process as an unhandled rejection.
   const sub = new Redis(opts.url, { ...options, maxRetriesPerRequest: null, connectionName: 'shoal-tracker-sub' });
+  const pub = new Redis(opts.url, { ...options, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'shoal-tracker-pub' });
+  const publish = pub.publish.bind(pub) as (channel: string, message: string) => Promise<number>;
+  let lostPublishes = 0;
+  (pub as unknown as { publish: typeof publish }).publish = (channel, message) =>
+    publish(channel, message).catch((err: unknown) => {
+      if (lostPublishes++ % 100 === 0) log.warn('a broadcast to the other processes was lost', { err: String(err), lost: lostPublishes });
+      return 0;
+    });
   let lastError = '';
-  for (const [name, c] of [['command', client], ['subscriber', sub]] as const) {
+  for (const [name, c] of [['command', client], ['subscriber', sub], ['publisher', pub]] as const) {
     c.on('error', (err: Error) => {
       if (err.message === lastError) return;
       lastError = err.message;
@@ -88,7 +97,7 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
   }
   const presence = new RedisPresence(client, { prefix, maxContactsPerPeer: MAX_CONTACTS_PER_PEER });
   const store = new RedisIndexStore(client, { prefix });
-  const adapter = createAdapter(client, sub, { key: `${prefix}socket.io` });
+  const adapter = createAdapter(pub, sub, { key: `${prefix}socket.io` });
 
   const whenReady = (c: Redis): Promise<void> =>
     c.status === 'ready' ? Promise.resolve() : new Promise((resolve) => c.once('ready', () => resolve()));
@@ -125,19 +134,19 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
         );
       });
       try {
-        await Promise.race([Promise.all([whenReady(client), whenReady(sub)]), timeout]);
+        await Promise.race([Promise.all([whenReady(client), whenReady(sub), whenReady(pub)]), timeout]);
       } finally {
         clearTimeout(timer);
       }
     },
-    up: () => client.status === 'ready' && sub.status === 'ready',
+    up: () => client.status === 'ready' && sub.status === 'ready' && pub.status === 'ready',
     close() {
       closing ??= (async () => {
         await presence.close();
         await store.close();
         // QUIT would wait for a connection that may never come back.
         const end = async (c: Redis) => (c.status === 'ready' ? void (await c.quit().catch(() => c.disconnect())) : c.disconnect());
-        await Promise.all([end(client), end(sub)]);
+        await Promise.all([end(client), end(sub), end(pub)]);
       })();
       return closing;
     }

@@ -125,7 +125,13 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
 
   const handle = async (conn: Connection, event: unknown, args: unknown[]): Promise<void> => {
     if (!(await conn.ready.then(() => true, () => false))) return; // the socket is being closed
-    tracker.touch(conn.peerId);
+    void tracker.touch(conn.peerId).then((known) => {
+      if (known || sockets.get(conn.peerId) !== conn.socket || !conn.socket.connected) return;
+      log.warn('a connected peer is no longer registered: asking it to reconnect', { peerId: conn.peerId });
+      sockets.delete(conn.peerId);
+      bye(conn.socket, 'EXPIRED', 'The tracker lost this registration; reconnect and announce again.');
+      void conn.ready.then((session) => tracker.disconnect(conn.peerId, session)).catch(() => undefined);
+    });
     const known = isRoute(event);
     if (known) stats.event(event);
     else stats.unknownEvents++;

@@ -39,12 +39,13 @@ export function uniquePrefix(): string {
   return `t-${randomBytes(6).toString('hex')}:`;
 }
 
-export async function startRedis(opts: { timeoutMs?: number } = {}): Promise<TestRedis> {
+/** `port`: a given one (e.g. to start Redis again where a stopped one was); default a free one. */
+export async function startRedis(opts: { timeoutMs?: number; port?: number } = {}): Promise<TestRedis> {
   if (!existsSync(REDIS_SERVER_PATH)) {
     throw new Error(`redis-server is not installed at ${REDIS_SERVER_PATH}: run \`apt-get install -y redis-server\` (.ci/run does) or set REDIS_SERVER_PATH.`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'shoal-redis-'));
-  const port = await freeTcpPort();
+  const port = opts.port ?? (await freeTcpPort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'];
   const child: ChildProcess = spawn(REDIS_SERVER_PATH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -150,6 +150,47 @@ describe('tracker: several processes on one Redis', () => {
   });
 });
 
+describe('tracker: when Redis goes away', () => {
+  it('answers with errors and 503 health while Redis is down, and re-registers its peers when it comes back empty', async () => {
+    const own = await startRedis();
+    let again: TestRedis | undefined;
+    try {
+      const [p] = await Promise.all([
+        startTrackerProcess({ env: { REDIS_URL: own.url, SHOAL_PEER_EXPIRY_MS: '4000', SHOAL_HEARTBEAT_MS: '500' } })
+      ]);
+      processes.push(p);
+      const { id, manifest } = await makeManifest('outage.bin');
+      const a = await peer(p.url);
+      keepAlive(a.socket);
+      await request(a.socket, 'announce', { files: [{ id, manifest, have: 3 }] });
+
+      await own.stop();
+      await waitFor(async () => (await getJson(`${p.url}/api/health`)).status === 503, 10_000);
+      expect((await getJson(`${p.url}/api/health`)).body).toMatchObject({ ok: false, adapterState: 'down' });
+      // Requests fail with a clear code instead of hanging; the process stays up.
+      expect(await request(a.socket, 'search', { q: 'outage', limit: 5, offset: 0 })).toMatchObject({ ok: false, code: 'INTERNAL' });
+      const late = await connectClient(p.url).catch((err: Error) => err);
+      if (!(late instanceof Error)) sockets.push(late);
+
+      // Redis is back, empty: the tracker notices at the next heartbeat that the peer is no
+      // longer registered and asks it to reconnect; it does, announces again, and is found.
+      const bye = nextEvent(a.socket, 'bye', 15_000);
+      again = await startRedis({ port: own.port });
+      await waitFor(async () => (await getJson(`${p.url}/api/health`)).status === 200, 15_000);
+      expect(await bye).toMatchObject({ code: 'EXPIRED' });
+      const back = await peer(p.url, 'browser', a.token);
+      keepAlive(back.socket);
+      expect(await request(back.socket, 'announce', { files: [{ id, manifest, have: 3 }] })).toMatchObject({ ok: true, accepted: [id] });
+      const b = await peer(p.url);
+      expect((await request(b.socket, 'whohas', { id })).peers).toEqual([{ peerId: a.id, kind: 'browser', have: 3, seeder: true }]);
+      expect(p.log()).not.toMatch(/unhandled|could not start/i);
+    } finally {
+      await again?.stop();
+      await own.stop();
+    }
+  });
+});
+
 describe('tracker: one statistics history for several processes', () => {
   let servers: ShoalServer[] = [];
   afterEach(async () => {

@@ -83,8 +83,9 @@ export function presenceContract(label: string, open: () => Promise<Presence>): 
       await p.addPeer('a', 'browser', 's1', 0);
       await p.addPeer('b', 'browser', 's2', 0);
       await p.join('a', 's1', [{ id: F, chunks: 1, have: 1, size: 5 }]);
-      await p.touch('b', 80);
-      await p.touch('ghost', 80);
+      expect(await p.touch('b', 80)).toBe(true);
+      expect(await p.touch('b', 70)).toBe(true); // never lowers lastSeen
+      expect(await p.touch('ghost', 80)).toBe(false);
       expect(await p.expire(100, 50)).toEqual([{ peerId: 'a', left: [F] }]);
       expect(await p.expire(100, 50)).toEqual([]);
       expect((await p.getPeer('b'))?.lastSeen).toBe(80);

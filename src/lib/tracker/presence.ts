@@ -57,8 +57,11 @@ export interface Presence {
   /** Removes every peer silent for more than `expiryMs` (whichever process it was on). */
   expire(now: number, expiryMs: number): Promise<ExpiredPeer[]>;
   getPeer(peerId: string): Promise<PresencePeer | undefined>;
-  /** The peer is alive at `now`. Nothing happens for a peer not online. */
-  touch(peerId: string, now: number): Promise<void>;
+  /**
+   * The peer is alive at `now`. Resolves to false if the peer is not online (expired, or its
+   * registration was lost, e.g. with a Redis that restarted empty).
+   */
+  touch(peerId: string, now: number): Promise<boolean>;
   /** How many swarms the peer is in, and which of `ids` among them. */
   memberships(peerId: string, ids: readonly string[]): Promise<{ count: number; member: Set<string> }>;
   /**
@@ -112,8 +115,9 @@ export class MemoryPresence implements Presence {
     return p && { peerId, kind: p.kind, session: p.session, connectedAt: p.connectedAt, lastSeen: p.lastSeen };
   }
 
-  async touch(peerId: string, now: number): Promise<void> {
+  async touch(peerId: string, now: number): Promise<boolean> {
     this.#registry.touch(peerId, now);
+    return this.#registry.hasPeer(peerId);
   }
 
   async memberships(peerId: string, ids: readonly string[]): Promise<{ count: number; member: Set<string> }> {

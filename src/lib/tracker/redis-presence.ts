@@ -120,6 +120,13 @@ for i = 4, #ARGV, 4 do
   end
 end
 return promoted`,
+  /** ARGV: P, peerId, now → 1 if online (lastSeen raised, never lowered), 0 if not. */
+  shoalTouch: `
+local key = ARGV[1] .. 'peers'
+local seen = redis.call('ZSCORE', key, ARGV[2])
+if not seen then return 0 end
+if tonumber(ARGV[3]) > tonumber(seen) then redis.call('ZADD', key, ARGV[3], ARGV[2]) end
+return 1`,
   /** ARGV: P, peerId, fileIds... → the ones it was in. */
   shoalLeave: `${LEAVE}
 local out = {}
@@ -234,9 +241,9 @@ export class RedisPresence implements Presence {
     return { peerId, kind: hash.kind as PeerKind, session: hash.session, connectedAt: Number(hash.connectedAt), lastSeen: Number(seen ?? hash.connectedAt) };
   }
 
-  async touch(peerId: string, now: number): Promise<void> {
+  async touch(peerId: string, now: number): Promise<boolean> {
     this.#open();
-    await this.#redis.zadd(this.#k('peers'), 'XX', 'GT', now, peerId);
+    return Number(await this.#run.shoalTouch(this.#p, peerId, now)) === 1;
   }
 
   async memberships(peerId: string, ids: readonly string[]): Promise<{ count: number; member: Set<string> }> {

@@ -76,7 +76,7 @@ export class Registry {
 
   touch(peerId: string, now: number): void {
     const peer = this.#peers.get(peerId);
-    if (peer) peer.lastSeen = now;
+    if (peer) peer.lastSeen = Math.max(peer.lastSeen, now);
   }
 
   /** Peers silent since before `now - expiryMs`. */

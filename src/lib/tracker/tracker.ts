@@ -167,9 +167,21 @@ export class Tracker {
     this.#touchFiles(await this.presence.removePeer(peerId, session));
   }
 
-  /** Any message from the peer: it is alive. */
-  touch(peerId: string): void {
-    this.presence.touch(peerId, this.#now()).catch((err: unknown) => this.#log.warn('could not record a heartbeat', { err: String(err) }));
+  /**
+   * Any message from the peer: it is alive. Resolves to false when the presence no longer knows
+   * this peer although it is still connected here (its registration was lost, e.g. a shared
+   * Redis restarted empty): the caller closes the connection so that the peer reconnects and
+   * announces again. True otherwise, also when the presence store did not answer.
+   */
+  async touch(peerId: string): Promise<boolean> {
+    const local = this.#local.get(peerId);
+    try {
+      const online = await this.presence.touch(peerId, this.#now());
+      return online || this.#local.get(peerId) !== local;
+    } catch (err) {
+      this.#log.warn('could not record a heartbeat', { err: String(err) });
+      return true;
+    }
   }
 
   /**
