@@ -136,11 +136,6 @@ export class Tracker {
     return this.#store.kind;
   }
 
-  /** Peers connected to this process. */
-  get localPeers(): number {
-    return this.#local.size;
-  }
-
   /**
    * A peer came online on this process; resolves to its new session. One already online under
    * this id, here or on another process, is replaced (it leaves its swarms).
