@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     log
   });
   log.info(`Shoal is listening on ${server.url}`, {
-    dataDir,
+    ...(env.redis ? {} : { dataDir }),
     iceServers: env.iceServers.length,
     turn: env.turn ? env.turn.urls.join(',') : 'none',
     iceTransportPolicy: env.iceTransportPolicy,
