@@ -11,8 +11,12 @@ import type { Visibility } from './schemas.ts';
 /**
  * Bumped when the schema changes; migrations run from the stored `user_version`.
  * 1 → 2: adds `stats_history` (created by SCHEMA's IF NOT EXISTS; nothing else changes).
+ * 2 → 3: adds `files_fts`, a trigram full-text index of `name_lc` kept by a trigger, filled from
+ *        the existing rows when an older file is opened.
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+/** Words shorter than this (in characters) cannot use the trigram index; they are matched with instr. */
+const TRIGRAM = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS files (
@@ -30,6 +34,10 @@ CREATE TABLE IF NOT EXISTS files (
   announce_count INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX IF NOT EXISTS files_public_recent ON files (visibility, last_seen DESC);
+CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(name_lc, content='files', content_rowid='rowid', tokenize='trigram');
+CREATE TRIGGER IF NOT EXISTS files_fts_insert AFTER INSERT ON files BEGIN
+  INSERT INTO files_fts (rowid, name_lc) VALUES (new.rowid, new.name_lc);
+END;
 CREATE TABLE IF NOT EXISTS stats_history (
   time            INTEGER NOT NULL,
   browser_peers   INTEGER NOT NULL,
@@ -131,8 +139,13 @@ export class SqliteIndexStore implements IndexStore {
       this.#db.close();
       throw new Error(`${path} has schema version ${version}; this tracker knows ${SCHEMA_VERSION}. Use a newer Shoal.`);
     }
-    this.#db.exec(SCHEMA);
-    this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.#db.transaction(() => {
+      this.#db.exec(SCHEMA);
+      // Names never change and files are never deleted, so the insert trigger keeps the index;
+      // rows from before version 3 are indexed once here.
+      if (version > 0 && version < 3) this.#db.exec(`INSERT INTO files_fts (files_fts) VALUES ('rebuild')`);
+      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
     const db = this.#db;
     this.#stmts = {
       get: db.prepare<[string], FileRow>(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ?`),
@@ -227,15 +240,27 @@ export class SqliteIndexStore implements IndexStore {
       nameCond = 'name = ?';
       params.push(query.exactName);
     } else if (query.words.length > 0) {
-      nameCond = query.words.map(() => 'instr(name_lc, ?) > 0').join(' AND ');
-      params.push(...query.words);
+      // Words of three characters or more go through the trigram index (each a literal phrase);
+      // every word is also checked with instr, which decides for short words and non-ASCII case.
+      const indexed = query.words.filter((w) => [...w].length >= TRIGRAM);
+      const conds: string[] = [];
+      if (indexed.length > 0) {
+        conds.push('rowid IN (SELECT rowid FROM files_fts WHERE files_fts MATCH ?)');
+        params.push(indexed.map((w) => `"${w.replaceAll('"', '""')}"`).join(' AND '));
+      }
+      for (const w of query.words) {
+        conds.push('instr(name_lc, ?) > 0');
+        params.push(w);
+      }
+      nameCond = conds.join(' AND ');
     } else {
       nameCond = '1';
     }
     let where = `visibility = 'public' AND ((${nameCond})`;
     if (query.idPrefix) {
-      where += ' OR substr(id, 1, ?) = ?';
-      params.push(query.idPrefix.length, query.idPrefix);
+      // A range on the primary key: ids are lower-case hex, so '~' sorts after every continuation.
+      where += ' OR (id >= ? AND id < ?)';
+      params.push(query.idPrefix, `${query.idPrefix}~`);
     }
     where += ')';
     const total = (db.prepare(`SELECT count(*) AS n FROM files WHERE ${where}`).get(...params) as { n: number }).n;
