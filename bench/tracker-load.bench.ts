@@ -8,18 +8,22 @@
  * Workload per simulated peer (open loop, generous for people using the site): an announce every
  * 10 s (a downloading tab re-announces every 16 chunks), a signal every 20 s (WebRTC set-ups),
  * a who-has every 50 s, a search every 100 s, a heartbeat every 30 s (what the tracker asks for).
+ *
+ * Then the tracker on Redis, one and two processes, against one process without Redis, same
+ * workload (bench/tracker/on-redis.ts). SHOAL_BENCH_TRACKER=redis runs only that part:
+ *   SHOAL_BENCH_TRACKER=redis npm run bench -- --only tracker-load [--quick]
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bench } from './lib/context.ts';
-import { procMemory } from './lib/proc-memory.ts';
 import type { BenchRow } from './lib/report.ts';
 import { notRun } from './lib/report.ts';
 import { lineChartSvg } from './lib/svg-plot.ts';
 import { percentile, sleep } from './lib/stats.ts';
+import { Fleet } from './tracker/fleet.ts';
 import type { Rates } from './tracker/load-worker.ts';
+import { trackerOnRedis } from './tracker/on-redis.ts';
 
 const RATES: Rates = { announce: 1 / 10, signal: 1 / 20, whohas: 1 / 50, search: 1 / 100, heartbeat: 1 / 30 };
 const P99_BUDGET_MS = 50;
@@ -28,39 +32,6 @@ const GENERATORS = 4;
 const TARGET_PEERS = 10_000;
 /** Upper bound of the ladder of peer counts (the time budget also bounds it). */
 const MAX_PEERS = 60_000;
-
-interface Child {
-  proc: ChildProcess;
-  next(ev: string, timeoutMs: number): Promise<any>;
-}
-
-function spawnChild(script: string, args: string[], execArgv: string[] = []): Child {
-  const proc = fork(script, args, { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const queue: any[] = [];
-  const waiters: ((m: any) => void)[] = [];
-  proc.on('message', (m) => {
-    const w = waiters.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  return {
-    proc,
-    next(ev, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${ev} from ${script} within ${timeoutMs / 1000} s`)), timeoutMs);
-        const take = (m: any) => {
-          clearTimeout(timer);
-          if (m?.ev === 'error') reject(new Error(m.message));
-          else if (ev && m?.ev !== undefined && m.ev !== ev) reject(new Error(`expected ${ev}, got ${JSON.stringify(m).slice(0, 200)}`));
-          else resolve(m);
-        };
-        const queued = queue.shift();
-        if (queued !== undefined) take(queued);
-        else waiters.push(take);
-      });
-    }
-  };
-}
 
 /** The soft limit on open files of this process (the runner raises it). */
 function openFileLimit(): number {
@@ -81,102 +52,8 @@ interface StepResult {
   errors: Record<string, number>;
 }
 
-class Fleet {
-  readonly gens: Child[] = [];
-  generators = GENERATORS;
-  server: Child | null = null;
-  peers = 0;
-  constructor(
-    readonly tmp: string,
-    readonly hosts: string[]
-  ) {}
-
-  async start(mode: 'shoal' | 'echo'): Promise<number> {
-    this.server = spawnChild(join(import.meta.dirname, 'tracker', 'server.ts'), mode === 'shoal' ? ['shoal', join(this.tmp, `tracker-${Date.now()}`)] : ['echo'], ['--expose-gc']);
-    const { port } = await this.server.next('', 60_000);
-    for (let i = 0; i < this.generators; i++) {
-      const g = spawnChild(join(import.meta.dirname, 'tracker', 'load-worker.ts'), []);
-      await g.next('ready', 60_000);
-      this.gens.push(g);
-    }
-    return port;
-  }
-
-  /** Connects peers up to `total`, spread over the generators in even-sized blocks (partners stay together). */
-  async grow(port: number, total: number): Promise<{ failed: number; ms: number; errors: Record<string, number> }> {
-    if (total <= this.peers) return { failed: 0, ms: 0, errors: {} };
-    const add = total - this.peers;
-    const per = Math.ceil(add / this.gens.length / 2) * 2;
-    const t0 = performance.now();
-    const replies = await Promise.all(
-      this.gens.map((g, i) => {
-        const from = this.peers + i * per;
-        const count = Math.max(0, Math.min(per, total - from));
-        g.proc.send({ cmd: 'connect', port, hosts: this.hosts, from, count });
-        return g.next('connected', 15 * 60_000);
-      })
-    );
-    this.peers = total;
-    const errors: Record<string, number> = {};
-    for (const r of replies) for (const [k, v] of Object.entries(r.errors as Record<string, number>)) errors[k] = (errors[k] ?? 0) + v;
-    return { failed: replies.reduce((n, r) => n + r.failed, 0), ms: performance.now() - t0, errors };
-  }
-
-  async mem(): Promise<{ rss: number; heapUsed: number; loopDelayP99: number }> {
-    this.server!.proc.send({ cmd: 'mem' });
-    const m = await this.server!.next('', 60_000);
-    const proc = procMemory(this.server!.proc.pid!);
-    return { rss: proc?.rss ?? m.mem.rss, heapUsed: m.mem.heapUsed, loopDelayP99: m.loopDelayP99 };
-  }
-
-  async load(seconds: number, rates: Rates = RATES): Promise<{ lat: Record<string, number[]>; errors: Record<string, number>; sent: Record<string, number>; seconds: number }> {
-    const replies = await Promise.all(
-      this.gens.map((g) => {
-        g.proc.send({ cmd: 'load', seconds, rates });
-        return g.next('load', (seconds + 60) * 1000);
-      })
-    );
-    const lat: Record<string, number[]> = {};
-    const errors: Record<string, number> = {};
-    const sent: Record<string, number> = {};
-    for (const r of replies) {
-      for (const [k, v] of Object.entries(r.lat as Record<string, number[]>)) (lat[k] ??= []).push(...v);
-      for (const [k, v] of Object.entries(r.errors as Record<string, number>)) errors[k] = (errors[k] ?? 0) + v;
-      for (const [k, v] of Object.entries(r.sent as Record<string, number>)) sent[k] = (sent[k] ?? 0) + v;
-    }
-    return { lat, errors, sent, seconds: Math.max(...replies.map((r) => r.seconds)) };
-  }
-
-  async saturate(seconds: number): Promise<{ perSecond: number; p50: number; p99: number; errors: Record<string, number> }> {
-    const replies = await Promise.all(
-      this.gens.map((g) => {
-        g.proc.send({ cmd: 'saturate', seconds, inFlight: 64 });
-        return g.next('saturate', (seconds + 60) * 1000);
-      })
-    );
-    const lat = replies.flatMap((r) => r.lat as number[]);
-    const errors: Record<string, number> = {};
-    for (const r of replies) for (const [k, v] of Object.entries(r.errors as Record<string, number>)) errors[k] = (errors[k] ?? 0) + v;
-    const done = replies.reduce((n, r) => n + r.done, 0);
-    return { perSecond: done / Math.max(...replies.map((r) => r.seconds)), p50: percentile(lat, 50), p99: percentile(lat, 99), errors };
-  }
-
-  async stop(): Promise<void> {
-    for (const g of this.gens) {
-      g.proc.send({ cmd: 'close' });
-      await g.next('closed', 60_000).catch(() => undefined);
-      g.proc.kill();
-    }
-    this.gens.length = 0;
-    this.server?.proc.kill();
-    this.server = null;
-    this.peers = 0;
-    await sleep(1000);
-  }
-}
-
 async function step(fleet: Fleet, port: number, peers: number, seconds: number, rates: Rates = RATES): Promise<StepResult> {
-  const c = await fleet.grow(port, peers);
+  const c = await fleet.grow([port], peers);
   await sleep(2000);
   const m = await fleet.mem();
   const l = await fleet.load(seconds, rates);
@@ -211,19 +88,20 @@ const bench: Bench = async ({ quick, tmp, log }) => {
   const budgetMs = quick ? 60_000 : 10 * 60_000;
   const inNetns = process.env.SHOAL_NETNS === '1';
   const hosts = inNetns ? ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'] : ['127.0.0.1'];
+  if (process.env.SHOAL_BENCH_TRACKER === 'redis') return trackerOnRedis({ quick, tmp, log, hosts, rates: RATES });
   const started = Date.now();
   const rows: BenchRow[] = [];
   log(`open file limit ${limit}; steps ${steps.join(', ')}; reference at ${refPeers} peers`);
   if (refPeers < TARGET_PEERS && !quick) log(`warning: the open file limit allows only ${cap} peers`);
 
   // Reference: a bare Socket.IO server, same generators, same workload, same peer count.
-  const echo = new Fleet(tmp, hosts);
-  if (quick) echo.generators = 2;
+  const echo = new Fleet(hosts, quick ? 2 : GENERATORS);
   let ref: StepResult;
   let refBaseRss: number;
   let refSat: Awaited<ReturnType<Fleet['saturate']>>;
   try {
-    const port = await echo.start('echo');
+    const [port] = await echo.startServers([['echo']]);
+    await echo.startGenerators();
     refBaseRss = (await echo.mem()).rss;
     ref = await step(echo, port, refPeers, seconds);
     refSat = await echo.saturate(quick ? 2 : 5);
@@ -232,8 +110,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
     await echo.stop();
   }
 
-  const fleet = new Fleet(tmp, hosts);
-  if (quick) fleet.generators = 2;
+  const fleet = new Fleet(hosts, quick ? 2 : GENERATORS);
   const results: StepResult[] = [];
   let atTarget: StepResult | null = null;
   let sat: Awaited<ReturnType<Fleet['saturate']>> | null = null;
@@ -244,7 +121,8 @@ const bench: Bench = async ({ quick, tmp, log }) => {
   let stopReason = quick ? `quick run: one step of ${cap} peers` : cap < MAX_PEERS ? `reached ${cap} peers, the most this process's open-file limit (${limit}) allows` : `reached the top of the ladder, ${cap} peers`;
   let baseRss = 0;
   try {
-    const port = await fleet.start('shoal');
+    const [port] = await fleet.startServers([['shoal', join(tmp, `tracker-${Date.now()}`)]]);
+    await fleet.startGenerators();
     baseRss = (await fleet.mem()).rss;
     /**
      * One step; over the budget, measured up to twice more and the best window kept: other work on
@@ -358,7 +236,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
   }
   if (!tgt || !sat) {
     rows.push(notRun('tracker-load', `Tracker at ${tgtLabel}`, 'bare Socket.IO server', `the tracker did not reach ${tgtLabel} (${stopReason})`));
-    return rows;
+    return [...rows, ...(await trackerOnRedis({ quick, tmp, log, hosts, rates: RATES }))];
   }
   rows.push({
     bench: 'tracker-load',
@@ -402,6 +280,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
     ratioMeaning: 'Shoal ÷ reference; lower is better',
     note: `server RSS ${(tgt.rss / 2 ** 20).toFixed(0)} MiB at ${tgtLabel}, heap ${(tgt.heapUsed / 2 ** 20).toFixed(0)} MiB after GC; 2 swarms per peer`
   });
+  rows.push(...(await trackerOnRedis({ quick, tmp, log, hosts, rates: RATES })));
   return rows;
 };
 

@@ -2,10 +2,12 @@
  * One load-generator process of the tracker benchmark: holds many real socket.io-client
  * connections (websocket transport, one engine.io connection each, like browser tabs) and, on
  * command over IPC, connects more of them, runs a timed workload, or saturates the server with
- * announces. Latencies are measured from emit to acknowledgement.
+ * announces. Latencies are measured from emit to acknowledgement. Peers count the signals they
+ * receive (their partner sends them from this same process, so the delivery time is measured too).
  *
- * Commands: {cmd:'connect', port, hosts, from, count}, {cmd:'load', seconds, rates},
+ * Commands: {cmd:'connect', ports, hosts, from, count}, {cmd:'load', seconds, rates},
  * {cmd:'saturate', seconds, inFlight}, {cmd:'close'}. Replies: {ev:'connected'|'load'|'saturate'|'closed', ...}.
+ * With several ports (tracker processes sharing a Redis), peer g connects to ports[portIndex(g, n)].
  */
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
@@ -13,6 +15,8 @@ import { benchFile, FILE_CHUNKS, filesOfPeer, WORDS } from './files.ts';
 
 interface Peer {
   g: number;
+  /** Which of the tracker processes (ports) it is connected to. */
+  server: number;
   socket: Socket;
   peerId: string;
   files: string[];
@@ -29,8 +33,37 @@ export interface Rates {
 
 const ACK_TIMEOUT_MS = 10_000;
 const CONNECT_CONCURRENCY = 100;
+/** After a load window, how long signals still on their way may take to arrive. */
+const DELIVERY_GRACE_MS = 2_000;
 const peers: Peer[] = [];
 const byGlobal = new Map<number, Peer>();
+
+/**
+ * The tracker process (index into the ports) of peer g among n. Partners (g, g ^ 1) sit together
+ * in half of the pairs and apart in the other half, as a balancer spreading peers at random over
+ * two processes would place them; every process gets the same number of peers.
+ */
+function portIndex(g: number, n: number): number {
+  const pair = g >> 1;
+  const apart = (g & 1) === 1 && pair % 4 >= 2;
+  return (pair + (apart ? 1 : 0)) % n;
+}
+
+/** Signals received in the current load window, by whether the sender sat on another process. */
+const received = { cross: 0, same: 0, crossMs: [] as number[], sameMs: [] as number[] };
+
+function onSignal(m: unknown): void {
+  const data = (m as { data?: { cid?: unknown; x?: unknown; t?: unknown } } | null)?.data;
+  if (data?.cid !== 'bench' || typeof data.t !== 'number') return;
+  const ms = performance.now() - data.t;
+  if (data.x === 1) {
+    received.cross++;
+    received.crossMs.push(ms);
+  } else {
+    received.same++;
+    received.sameMs.push(ms);
+  }
+}
 
 function send(m: unknown): void {
   process.send!(m);
@@ -47,7 +80,7 @@ function emitTimed(socket: Socket, event: string, payload: unknown): Promise<{ m
   });
 }
 
-async function connectOne(g: number, url: string): Promise<void> {
+async function connectOne(g: number, server: number, url: string): Promise<void> {
   const token = randomBytes(32).toString('base64url');
   const socket = io(url, { auth: { token, kind: 'browser' }, forceNew: true, reconnection: false, transports: ['websocket'], timeout: 30_000 });
   await new Promise<void>((resolve, reject) => {
@@ -62,12 +95,13 @@ async function connectOne(g: number, url: string): Promise<void> {
   const files = await Promise.all(filesOfPeer(g).map((k) => benchFile(k)));
   const ann = await emitTimed(socket, 'announce', { files: files.map((f) => ({ id: f.id, manifest: f.manifest, have: FILE_CHUNKS })) });
   if (!ann.ok) throw new Error(`announce: ${ann.code}`);
-  const peer = { g, socket, peerId: String(hello.body.peerId), files: files.map((f) => f.id) };
+  socket.on('signal', onSignal);
+  const peer = { g, server, socket, peerId: String(hello.body.peerId), files: files.map((f) => f.id) };
   peers.push(peer);
   byGlobal.set(g, peer);
 }
 
-async function connect(port: number, hosts: string[], from: number, count: number): Promise<void> {
+async function connect(ports: number[], hosts: string[], from: number, count: number): Promise<void> {
   const t0 = performance.now();
   let next = from;
   let failed = 0;
@@ -76,7 +110,8 @@ async function connect(port: number, hosts: string[], from: number, count: numbe
     while (next < from + count) {
       const g = next++;
       try {
-        await connectOne(g, `http://${hosts[g % hosts.length]}:${port}`);
+        const server = portIndex(g, ports.length);
+        await connectOne(g, server, `http://${hosts[g % hosts.length]}:${ports[server]}`);
       } catch (err) {
         failed++;
         const key = (err as Error).message.slice(0, 80);
@@ -97,11 +132,18 @@ async function load(seconds: number, rates: Rates): Promise<void> {
   const sent: Record<string, number> = { announce: 0, search: 0, signal: 0, whohas: 0, heartbeat: 0 };
   const owed: Record<string, number> = { announce: 0, search: 0, signal: 0, whohas: 0, heartbeat: 0 };
   const pending: Promise<void>[] = [];
+  let ackedCross = 0;
+  let ackedSame = 0;
+  received.cross = received.same = 0;
+  received.crossMs = [];
+  received.sameMs = [];
   const fire = (kind: keyof Rates) => {
     const p = pick();
     if (!p) return;
     let payload: unknown;
     let event: string = kind;
+    /** For a signal: 1 if the partner sits on another tracker process, else 0. */
+    let cross: number | undefined;
     if (kind === 'announce') payload = { files: [{ id: p.files[Math.random() < 0.5 ? 0 : 1], have: Math.floor(Math.random() * (FILE_CHUNKS + 1)) }] };
     else if (kind === 'search') payload = { q: WORDS[Math.floor(Math.random() * WORDS.length)], limit: 20 };
     else if (kind === 'whohas') payload = { id: p.files[1] };
@@ -110,13 +152,18 @@ async function load(seconds: number, rates: Rates): Promise<void> {
       const partner = byGlobal.get(p.g ^ 1);
       if (!partner) return;
       event = 'signal';
-      payload = { to: partner.peerId, data: { cid: 'bench', s: { type: 'candidate', candidate: 'candidate:1 1 udp 2122260223 10.99.0.1 40000 typ host' } } };
+      cross = partner.server === p.server ? 0 : 1;
+      const s = { type: 'candidate', candidate: 'candidate:1 1 udp 2122260223 10.99.0.1 40000 typ host' };
+      payload = { to: partner.peerId, data: { cid: 'bench', x: cross, t: performance.now(), s } };
     }
     sent[kind]++;
     pending.push(
       emitTimed(p.socket, event, payload).then((r) => {
-        if (r.ok) lat[kind].push(r.ms);
-        else errors[`${kind}:${r.code}`] = (errors[`${kind}:${r.code}`] ?? 0) + 1;
+        if (r.ok) {
+          lat[kind].push(r.ms);
+          if (cross === 1) ackedCross++;
+          else if (cross === 0) ackedSame++;
+        } else errors[`${kind}:${r.code}`] = (errors[`${kind}:${r.code}`] ?? 0) + 1;
       })
     );
   };
@@ -142,7 +189,11 @@ async function load(seconds: number, rates: Rates): Promise<void> {
   });
   const elapsed = (performance.now() - start) / 1000;
   await Promise.all(pending);
-  send({ ev: 'load', lat, errors, sent, seconds: elapsed, peers: peers.length });
+  // Acknowledged signals may still be on their way (through Redis, with several processes).
+  const graceEnd = performance.now() + DELIVERY_GRACE_MS;
+  while ((received.cross < ackedCross || received.same < ackedSame) && performance.now() < graceEnd) await new Promise((r) => setTimeout(r, 20));
+  const delivered = { ...received };
+  send({ ev: 'load', lat, errors, sent, acked: { cross: ackedCross, same: ackedSame }, delivered, seconds: elapsed, peers: peers.length });
 }
 
 /** Closed loop: `inFlight` announces outstanding at all times, for `seconds`. */
@@ -168,7 +219,7 @@ async function saturate(seconds: number, inFlight: number): Promise<void> {
 
 process.on('message', (m: any) => {
   const run = async () => {
-    if (m.cmd === 'connect') await connect(m.port, m.hosts, m.from, m.count);
+    if (m.cmd === 'connect') await connect(m.ports, m.hosts, m.from, m.count);
     else if (m.cmd === 'load') await load(m.seconds, m.rates);
     else if (m.cmd === 'saturate') await saturate(m.seconds, m.inFlight);
     else if (m.cmd === 'close') {

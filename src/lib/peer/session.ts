@@ -179,18 +179,25 @@ export class PeerSession extends Emitter<SessionEvents> {
     else if (this.#uploading === key(id, chunk)) this.#cancelledCurrent = true;
   }
 
+  /** Reads a chunk to upload; undefined when the store fails or no longer has it. */
+  #read(req: { id: string; chunk: number }): Promise<Uint8Array | undefined> {
+    return this.#host.readChunk(req.id, req.chunk).catch(() => undefined);
+  }
+
   async #pump(): Promise<void> {
+    /** The next queued request, read while the current one is sent (a cancelled one is dropped). */
+    let ahead: { req: { id: string; chunk: number }; bytes: Promise<Uint8Array | undefined> } | null = null;
     while (!this.destroyed && this.#uploadQueue.length > 0) {
-      const { id, chunk } = this.#uploadQueue.shift()!;
+      const req = this.#uploadQueue.shift()!;
+      const { id, chunk } = req;
       this.#uploading = key(id, chunk);
       this.#cancelledCurrent = false;
-      let bytes: Uint8Array | undefined;
-      try {
-        bytes = await this.#host.readChunk(id, chunk);
-      } catch {
-        bytes = undefined;
-      }
+      const reading = ahead?.req === req ? ahead.bytes : this.#read(req);
+      ahead = null;
+      const bytes = await reading;
       if (this.destroyed) break;
+      const next = this.#uploadQueue[0];
+      if (next) ahead = { req: next, bytes: this.#read(next) };
       if (!bytes) {
         this.#send({ type: 'reject', id, chunk, reason: RejectReason.storageError });
         continue;
