@@ -14,7 +14,7 @@ import { MAX_CONTACTS_PER_PEER } from '../src/lib/tracker/constants.ts';
 import { RedisPresence } from '../src/lib/tracker/redis-presence.ts';
 import { RedisIndexStore } from '../src/lib/tracker/redis-store.ts';
 import type { StatsPoint } from '../src/lib/tracker/api.ts';
-import { COUNTER_KEYS } from '../src/lib/tracker/stats.ts';
+import { COUNTER_KEYS, type NetworkCounters } from '../src/lib/tracker/stats.ts';
 
 /** Redis did not answer at startup: the message says where and why (the password hidden). */
 export class RedisUnreachableError extends Error {
@@ -48,6 +48,11 @@ export interface RedisShared {
    * record nothing. So the history has one point per interval whatever the number of processes.
    */
   mergeHistory(intervalMs: number): (point: StatsPoint) => Promise<StatsPoint | undefined>;
+  /**
+   * Adds what this process counted since the previous call to the network's counters and
+   * resolves to the network's totals (for dashboards).
+   */
+  syncCounters(mine: NetworkCounters): Promise<NetworkCounters>;
   /** Resolves when the connections are up; rejects with a clear message when Redis cannot be reached in time. */
   ready(): Promise<void>;
   /** Every connection up now. */
@@ -104,6 +109,9 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
   let closing: Promise<void> | undefined;
   const nodeId = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const pendingKey = `${prefix}history:pending`;
+  const countersKey = `${prefix}counters`;
+  const NETWORK_KEYS = [...COUNTER_KEYS, 'reports'] as const;
+  let synced: NetworkCounters | undefined;
   const lockKey = `${prefix}history:lock`;
   return {
     prefix,
@@ -111,6 +119,22 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
     store,
     adapter,
     client,
+    async syncCounters(mine) {
+      const add = client.multi();
+      for (const k of NETWORK_KEYS) {
+        const delta = mine[k] - (synced?.[k] ?? 0);
+        if (delta > 0) add.hincrby(countersKey, k, delta);
+      }
+      add.hgetall(countersKey);
+      const replies = (await add.exec()) ?? [];
+      const failed = replies.find(([err]) => err);
+      if (failed) throw failed[0];
+      synced = { ...mine };
+      const totals = (replies.at(-1)?.[1] ?? {}) as Record<string, string>;
+      const out = { ...mine };
+      for (const k of NETWORK_KEYS) out[k] = Number(totals[k] ?? 0);
+      return out;
+    },
     mergeHistory: (intervalMs) => async (point) => {
       const add = client.multi();
       for (const k of COUNTER_KEYS) if (point[k] > 0) add.hincrby(pendingKey, k, point[k]);

@@ -21,6 +21,7 @@ import {
 import type { IndexStore } from '../src/lib/tracker/index-store.ts';
 import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
 import { SqliteIndexStore } from '../src/lib/tracker/sqlite-store.ts';
+import type { NetworkCounters } from '../src/lib/tracker/stats.ts';
 import { Tracker } from '../src/lib/tracker/tracker.ts';
 import { nodeSha256 } from './node-crypto.ts';
 import { attachDashboardFeed } from './dashboard-feed.ts';
@@ -127,7 +128,12 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   const log = opts.log ?? createLogger('tracker');
   const shared: RedisShared | undefined = opts.redis ? openRedisShared(opts.redis, log.child('redis')) : undefined;
   const store = opts.store ?? shared?.store ?? openSqliteStore(opts.dataDir);
-  const tracker = new Tracker({ store, sha256: nodeSha256, log: log.child('core'), turnServer, presence: shared?.presence }, options);
+  /** The network's counters (with Redis), refreshed on the dashboard timer. */
+  let network: NetworkCounters | undefined;
+  const tracker = new Tracker(
+    { store, sha256: nodeSha256, log: log.child('core'), turnServer, presence: shared?.presence, networkCounters: () => network },
+    options
+  );
   const io = new Server(httpServer, {
     path: opts.path ?? '/socket.io',
     maxHttpBufferSize: MAX_HTTP_BUFFER_BYTES,
@@ -164,6 +170,26 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
       });
   }, options.statsIntervalMs);
   history.unref();
+  let syncing = false;
+  const sync = shared
+    ? setInterval(() => {
+        if (closed || syncing) return;
+        syncing = true;
+        shared
+          .syncCounters(tracker.networkShare())
+          .then((totals) => {
+            network = totals;
+          })
+          .catch((err: unknown) => {
+            network = undefined;
+            if (!closed) log.warn('could not share the counters', { err: String(err) });
+          })
+          .finally(() => {
+            syncing = false;
+          });
+      }, options.dashboardIntervalMs)
+    : undefined;
+  sync?.unref();
   let sweeping = false;
   const sweep = setInterval(() => {
     if (closed || sweeping) return;
@@ -190,6 +216,7 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
     closing ??= (async () => {
       closed = true;
       clearInterval(sweep);
+      clearInterval(sync);
       clearInterval(history);
       feed.close();
       socketApi.close();

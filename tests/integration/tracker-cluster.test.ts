@@ -198,10 +198,10 @@ describe('tracker: one statistics history for several processes', () => {
     servers = [];
   });
 
-  it('records one point per interval with the counts of every process summed', async () => {
+  it('records one point per interval with the counts of every process summed, and dashboards show the sums', async () => {
     const prefix = uniquePrefix();
     const start = () =>
-      startShoalServer({ dataDir: '/nonexistent-not-used', redis: { url: redis.url, prefix }, statsIntervalMs: 300, log: silentLogger });
+      startShoalServer({ dataDir: '/nonexistent-not-used', redis: { url: redis.url, prefix }, statsIntervalMs: 300, dashboardIntervalMs: 100, log: silentLogger });
     servers = [await start(), await start()];
     const [one, two] = servers;
     const a = await connectClient(one.url);
@@ -217,5 +217,10 @@ describe('tracker: one statistics history for several processes', () => {
     expect(points.length).toBeGreaterThanOrEqual(2);
     expect(points.length).toBeLessThanOrEqual(7);
     expect(points.at(-1).browserPeers).toBe(2);
+    // Dashboards of either process show the network's activity, not their own process's.
+    for (const s of servers) {
+      const overview = await (await fetch(`${s.url}/api/overview`)).json();
+      expect(overview.activity.searches).toBe(5);
+    }
   });
 });

@@ -88,10 +88,15 @@ export class Stats {
   }
 }
 
-/** What happened between two readings of the counters (`before` undefined: since zero). */
 /** The counter fields of a history point: counts over its interval (summed across processes). */
 export const COUNTER_KEYS = ['announces', 'searches', 'signals', 'transfers', 'bytesUp', 'bytesDown'] as const satisfies readonly (keyof StatsCounters)[];
 
+/** The counters of every process of a network together (several processes on one Redis), for dashboards. */
+export interface NetworkCounters extends StatsCounters {
+  reports: number;
+}
+
+/** What happened between two readings of the counters (`before` undefined: since zero). */
 export function countersSince(now: StatsCounters, before: StatsCounters | undefined): StatsCounters {
   const d = (k: keyof StatsCounters) => Math.max(0, now[k] - (before?.[k] ?? 0));
   return {

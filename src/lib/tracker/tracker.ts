@@ -24,7 +24,7 @@ import type { AnnounceRecord, IndexStore } from './index-store.ts';
 import { MemoryPresence, type Presence, type PresenceCounts, type SwarmJoin } from './presence.ts';
 import { parseSearchQuery } from './search-query.ts';
 import { rankHits, shuffle } from './search.ts';
-import { countersSince, Stats, type StatsCounters, type StatsSnapshot } from './stats.ts';
+import { countersSince, Stats, type NetworkCounters, type StatsCounters, type StatsSnapshot } from './stats.ts';
 import type { AnnounceRequest, IceServer, IceTransportPolicy, PeerKind, ReportRequest, SearchRequest, UnannounceRequest } from './schemas.ts';
 import type {
   AnnounceResult,
@@ -72,6 +72,11 @@ export interface TrackerDeps {
   presence?: Presence;
   /** Names this process in session ids (random by default). */
   nodeId?: string;
+  /**
+   * The counters of the whole network (several processes), for the overview; undefined, or a
+   * function answering undefined, means this process's own.
+   */
+  networkCounters?: () => NetworkCounters | undefined;
 }
 
 export interface TrackerStats extends StatsSnapshot {
@@ -104,6 +109,7 @@ export class Tracker {
   readonly #random: () => number;
   readonly #log: Logger;
   readonly #turnServer: TrackerDeps['turnServer'];
+  readonly #networkCounters: TrackerDeps['networkCounters'];
   /**
    * Per online peer: files it turned from leecher to seeder (`promoted`) and downloads it
    * reported completed (`reported`). The peer has completed max(promoted, reported) transfers,
@@ -120,6 +126,7 @@ export class Tracker {
     this.#random = deps.random ?? Math.random;
     this.#log = deps.log ?? silentLogger;
     this.#turnServer = deps.turnServer;
+    this.#networkCounters = deps.networkCounters;
     this.presence = deps.presence ?? new MemoryPresence({ maxContactsPerPeer: MAX_CONTACTS_PER_PEER });
     this.#nodeId = deps.nodeId ?? Math.floor(this.#random() * 2 ** 48).toString(36);
     this.options = {
@@ -433,11 +440,31 @@ export class Tracker {
       peers: { total: counts.peers, browser: counts.browser, node: counts.node },
       files: { indexed, active: counts.swarms, bytesAnnounced: counts.announcedBytes },
       swarms: { active: counts.swarms, seeders: counts.seeders, leechers: counts.leechers },
-      transfers: { ...s.transfers },
-      activity: { announces: s.announces.requests, searches: s.searches, signals: s.signalsRelayed },
+      ...this.#activity(),
       peerList: peerList.peers,
       topFiles
     };
+  }
+
+  /** Transfers and activity for the overview: the network's when known, else this process's. */
+  #activity(): Pick<Overview, 'transfers' | 'activity'> {
+    const n = this.#networkCounters?.();
+    if (n) {
+      return {
+        transfers: { completed: n.transfers, bytesUp: n.bytesUp, bytesDown: n.bytesDown, reports: n.reports },
+        activity: { announces: n.announces, searches: n.searches, signals: n.signals }
+      };
+    }
+    const s = this.stats;
+    return {
+      transfers: { ...s.transfers },
+      activity: { announces: s.announces.requests, searches: s.searches, signals: s.signalsRelayed }
+    };
+  }
+
+  /** This process's counters with the number of reports: what it adds to the network's. */
+  networkShare(): NetworkCounters {
+    return { ...this.stats.counters(), reports: this.stats.transfers.reports };
   }
 
   async #topFiles(): Promise<TopFile[]> {
