@@ -26,12 +26,14 @@ export function shoalTracker(opts: ShoalTrackerPluginOptions = {}): Plugin {
       iceTransportPolicy: env.iceTransportPolicy,
       expiryMs: env.expiryMs,
       heartbeatMs: env.heartbeatMs,
+      redis: env.redis,
       ...opts,
       dataDir: resolve(opts.dataDir ?? env.dataDir),
       log,
       // Vite's HMR WebSocket shares this server: leave upgrades that are not Socket.IO's alone.
       destroyUpgrade: false
     });
+    host.ready().catch((err: unknown) => log.error(err instanceof Error ? err.message : String(err)));
     middlewares.use((req, res, next) => host.rest(req, res, next));
     httpServer.once('close', () => {
       host.close().catch((err: unknown) => log.error('closing the tracker failed', { err: String(err) }));
