@@ -57,6 +57,16 @@ export async function startShoalServer(opts: ShoalServerOptions): Promise<ShoalS
     if (!host) return sendPlain(res, 503, 'Starting');
     host.rest(req, res, (err) => {
       if (err !== undefined || !opts.handler) return onError(res)(err);
+      // The site's static files are streamed from disk (sirv pipes a read stream into the
+      // response) with no error listener: a file gone since startup (the site rebuilt under a
+      // running server) would crash the process. Catch it on the stream piped in.
+      res.on('pipe', (src: NodeJS.ReadableStream) => {
+        src.once('error', (e: NodeJS.ErrnoException) => {
+          log.warn('a file of the site could not be read', { url: req.url, err: e.code ?? e.message });
+          if (res.headersSent) res.destroy();
+          else sendPlain(res, e.code === 'ENOENT' ? 404 : 500, e.code === 'ENOENT' ? 'Not found' : 'Internal error');
+        });
+      });
       try {
         opts.handler(req, res, onError(res));
       } catch (e) {
