@@ -13,6 +13,7 @@ export const COMMANDS = {
   search: { usage: 'search <query> [--limit <n>]', summary: 'Search the tracker for files by name.' },
   whohas: { usage: 'whohas <id-or-share-link>', summary: 'List the peers (tracker and LAN) that have a file.' },
   ls: { usage: 'ls', summary: 'List what this peer shares and downloads (from the data directory).' },
+  rm: { usage: 'rm <id-or-share-link>...', summary: 'Stop sharing files and forget downloads (files on disk stay).' },
   shell: { usage: 'shell', summary: 'An interactive prompt: get, myfiles, whohas, search, peers, exit.' }
 } as const;
 export type Command = keyof typeof COMMANDS;
@@ -230,6 +231,11 @@ export function commandHelp(command: Command): string {
     search: ['Searches the tracker\'s index by name (every word must occur in the name).'],
     whohas: ['Asks the tracker and the LAN which peers have the file, and how much of it.'],
     ls: ['Lists the files this peer shares or is downloading, from the data directory (no network).'],
+    rm: [
+      'Stops sharing the files and forgets the downloads, in the data directory (no network). Shared',
+      'files stay on disk; the .shoal-partial file of an unfinished download is deleted. A running',
+      'peer must be stopped first; in `shoal shell`, type rm instead.'
+    ],
     shell: [
       'Starts the peer (seeding what the data directory lists) and reads commands:',
       '  get <id-or-link>...   download in the background',
@@ -237,6 +243,7 @@ export function commandHelp(command: Command): string {
       '  share <path>          share a file or folder',
       '  whohas <id-or-link>   peers that have a file',
       '  search <query>        search the tracker',
+      '  rm <id-or-link>...    stop sharing (files on disk stay; partial downloads are deleted)',
       '  peers                 connections, LAN peers, tracker, counters',
       '  exit                  stop the peer (also Ctrl-D)'
     ]

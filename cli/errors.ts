@@ -22,7 +22,9 @@ export type CliErrorCode =
   /** A download stopped (the message says why). */
   | 'DOWNLOAD_FAILED'
   /** A shared file changed on disk after it was hashed. */
-  | 'FILE_CHANGED';
+  | 'FILE_CHANGED'
+  /** The data directory is in use by a running peer (for commands that change it offline). */
+  | 'IN_USE';
 
 export class CliError extends Error {
   readonly code: CliErrorCode;

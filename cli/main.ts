@@ -13,6 +13,7 @@ const RUN: Record<Command, (ctx: Context) => Promise<number>> = {
   search: async (ctx) => (await import('./commands/lookup.ts')).runSearch(ctx),
   whohas: async (ctx) => (await import('./commands/lookup.ts')).runWhoHas(ctx),
   ls: async (ctx) => (await import('./commands/ls.ts')).runLs(ctx),
+  rm: async (ctx) => (await import('./commands/rm.ts')).runRm(ctx),
   shell: async (ctx) => (await import('./commands/shell.ts')).runShell(ctx)
 };
 

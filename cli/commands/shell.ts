@@ -15,6 +15,7 @@ const HELP = [
   'share <path>          share a file or folder',
   'whohas <id-or-link>   peers that have a file',
   'search <query>        search the tracker',
+  'rm <id-or-link>...    stop sharing (files on disk stay; partial downloads are deleted)',
   'peers                 connections, LAN peers, tracker, counters',
   'exit                  stop the peer (also Ctrl-D)'
 ].join('\n');
@@ -54,6 +55,18 @@ export async function runShellLine(ctx: Context, peer: NodePeer, line: string): 
         );
       }
       if (files.length === 0) out.say('no files yet: share <path>, or get <id>');
+      return true;
+    }
+    case 'rm': {
+      for (const id of parseIds(rest)) {
+        const f = peer.engine.file(id);
+        if (!f) {
+          out.error('NOT_FOUND', `${id} is not shared or downloaded here (myfiles lists what is).`);
+          continue;
+        }
+        await peer.unshare(id);
+        out.emit('removed', { id, name: f.manifest.name }, `removed ${id}  ${f.manifest.name}`);
+      }
       return true;
     }
     case 'share': {

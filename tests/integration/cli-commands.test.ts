@@ -33,7 +33,7 @@ describe('help and validation', () => {
   it('documents every command and option', async () => {
     const help = await runShoal(['--help'], { json: false });
     expect(help.code).toBe(0);
-    for (const word of ['seed', 'get', 'search', 'whohas', 'ls', 'shell', '--tracker', '--no-tracker', '--data-dir', '--output', '--port', '--lan-address', '--lan-port', '--no-lan', '--max-peers', '--upload-limit', '--log-level', '--json']) {
+    for (const word of ['seed', 'get', 'search', 'whohas', 'ls', 'rm', 'shell', '--tracker', '--no-tracker', '--data-dir', '--output', '--port', '--lan-address', '--lan-port', '--no-lan', '--max-peers', '--upload-limit', '--log-level', '--json']) {
       expect(help.stdout).toContain(word);
     }
     const get = await runShoal(['get', '--help'], { json: false });
@@ -143,5 +143,55 @@ describe('seed --watch, search, whohas and shell', () => {
     await third.exited;
     const ls = await runShoal(['ls', '--data-dir', join(dir, 'restarts')]);
     expect(ls.events.filter((e) => e.event === 'file').map((e) => e.id)).toEqual([two.id]);
+  }, 60_000);
+
+  it('rm stops sharing and forgets downloads: the shared file stays, a partial goes; refused while a peer runs', async () => {
+    const data = join(dir, 'rm-data');
+    const file = join(dir, 'keep-me.txt');
+    const half = join(dir, 'half.bin');
+    await writeFile(file, 'shared, then removed');
+    await writeFile(half, randomBytes(3000));
+    const args = ['--no-tracker', ...lan, '--data-dir', data];
+    const seeder = spawnShoal(['seed', ...args, file, half]);
+    await seeder.waitFor((e) => e.event === 'seeding');
+    const [shared, halfShared] = [file, half].map((p) => seeder.events.find((e) => e.event === 'shared' && e.path === p)!);
+    // While the peer runs, the offline command refuses and changes nothing.
+    const busy = await runShoal(['rm', shared.id, '--data-dir', data]);
+    expect(busy.code).toBe(1);
+    expect(busy.events.find((e) => e.event === 'error')).toMatchObject({ code: 'IN_USE' });
+    seeder.kill('SIGTERM');
+    await seeder.exited;
+
+    // Turn the second record into an unfinished download with its partial file, as an
+    // interrupted `get` leaves them.
+    const partial = `${half}.shoal-partial`;
+    await writeFile(partial, randomBytes(1000));
+    const halfRecord = join(data, 'files', `${halfShared.id}.json`);
+    const record = JSON.parse(await readFile(halfRecord, 'utf8'));
+    await writeFile(halfRecord, JSON.stringify({ ...record, role: 'download', complete: false, partial }));
+    const unknown = createHash('sha256').update('never shared').digest('hex');
+
+    const removed = await runShoal(['rm', `${tracker.url}/d/${shared.id}`, shared.id, halfShared.id, unknown, '--data-dir', data]);
+    expect(removed.code).toBe(1); // one id was not there
+    expect(removed.events.filter((e) => e.event === 'removed')).toEqual([
+      { event: 'removed', id: shared.id, name: 'keep-me.txt', role: 'seed', path: file },
+      { event: 'removed', id: halfShared.id, name: 'half.bin', role: 'download', path: null }
+    ]);
+    expect(removed.events.find((e) => e.event === 'error')).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await readFile(file, 'utf8')).toBe('shared, then removed');
+    await expect(readFile(partial)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await runShoal(['ls', '--data-dir', data])).events.filter((e) => e.event === 'file')).toEqual([]);
+    expect((await runShoal(['rm', 'not-an-id', '--data-dir', data])).code).toBe(2);
+
+    // In a shell, rm stops sharing at once.
+    const shell = spawnShoal(['shell', ...args]);
+    await shell.waitFor((e) => e.event === 'ready');
+    shell.child.stdin!.write(`share ${file}\n`);
+    const again = await shell.waitFor((e) => e.event === 'shared');
+    shell.child.stdin!.write(`rm ${again.id}\nmyfiles\nexit\n`);
+    expect((await shell.exited).code).toBe(0);
+    expect(shell.events.find((e) => e.event === 'removed')).toMatchObject({ id: again.id, name: 'keep-me.txt' });
+    expect(shell.events.filter((e) => e.event === 'file')).toEqual([]);
+    expect((await runShoal(['ls', '--data-dir', data])).events.filter((e) => e.event === 'file')).toEqual([]);
   }, 60_000);
 });
