@@ -14,7 +14,7 @@ export const REPUTATION_EVENTS: Record<ReputationEventType, { value: number; wei
   goodUpload: { value: 1, weight: 0.02 },
   /** The peer refused a request for a chunk it had said it had, or said busy. */
   refused: { value: -1, weight: 0.05 },
-  /** A request to the peer went unanswered past the timeout, or connecting failed. */
+  /** The peer stalled (sent nothing for the request timeout) or kept a request too long, or connecting failed. */
   timeout: { value: -1, weight: 0.15 },
   /** The peer sent data that failed verification or broke the protocol. */
   corrupt: { value: -1, weight: 0.4 }

@@ -9,6 +9,8 @@ export const MAX_UPLOAD_QUEUE = 32;
 
 /** A request not answered in this time is given up and asked elsewhere: 1 MiB at a slow 50 KiB/s. */
 export const REQUEST_TIMEOUT_MS = 20_000;
+/** A request this old is given up even if the peer keeps sending (it is busy with others' requests, or too slow). */
+export const MAX_REQUEST_AGE_MS = 120_000;
 
 /** Corrupt chunks tolerated from one peer before it is dropped for this download. */
 export const MAX_CORRUPT_CHUNKS = 3;

@@ -11,7 +11,8 @@ import {
   MAX_PEERS_PER_DOWNLOAD,
   MAX_PIPELINE,
   PEER_REFRESH_MS,
-  REQUEST_TIMEOUT_MS
+  REQUEST_TIMEOUT_MS,
+  MAX_REQUEST_AGE_MS
 } from './constants.ts';
 import { Emitter } from './emitter.ts';
 import type { ChunkStore, Directory, RemotePeer } from './ports.ts';
@@ -79,6 +80,10 @@ interface PeerState {
   meter: RateMeter;
   /** chunk → time requested */
   inFlight: Map<number, number>;
+  /** When bytes last arrived from the peer (or our first request to an idle peer went out). */
+  lastProgress: number;
+  /** The session's bytesDown at lastProgress. */
+  seenBytes: number;
 }
 
 /**
@@ -154,7 +159,16 @@ export class Download extends Emitter<DownloadEvents> {
     if (!peer) {
       const known = this.#directoryPeers.find((p) => p.peerId === session.remoteId);
       const corrupt = this.#strikes.get(session.remoteId) ?? 0;
-      peer = { session, kind: known?.kind ?? 'unknown', pipeline: INITIAL_PIPELINE, corrupt, meter: new RateMeter(), inFlight: new Map() };
+      peer = {
+        session,
+        kind: known?.kind ?? 'unknown',
+        pipeline: INITIAL_PIPELINE,
+        corrupt,
+        meter: new RateMeter(),
+        inFlight: new Map(),
+        lastProgress: this.#now(),
+        seenBytes: session.bytesDown
+      };
       this.#peers.set(session.remoteId, peer);
     }
     this.#picker.setPeer(session.remoteId, bits);
@@ -274,6 +288,10 @@ export class Download extends Emitter<DownloadEvents> {
       const want = peer.pipeline - peer.inFlight.size;
       if (want <= 0) continue;
       for (const chunk of this.#picker.pick(peerId, want)) {
+        if (peer.inFlight.size === 0) {
+          peer.lastProgress = this.#now();
+          peer.seenBytes = peer.session.bytesDown;
+        }
         peer.inFlight.set(chunk, this.#now());
         peer.session.request(this.id, chunk);
       }
@@ -312,19 +330,33 @@ export class Download extends Emitter<DownloadEvents> {
     if (closeSession) peer.session.close('dropped: corrupt data');
   }
 
+  /**
+   * Timeouts. A peer serves requests in order, so the requests at the back of a busy (e.g.
+   * upload-limited) peer's queue wait without anything being wrong: a request times out only
+   * when the peer has sent nothing at all for REQUEST_TIMEOUT_MS (it stalled: every request
+   * older than that goes), or when it is older than MAX_REQUEST_AGE_MS however busy the peer.
+   * One reputation event per peer and tick, not one per chunk.
+   */
   #tick(): void {
     const now = this.#now();
     for (const [peerId, peer] of this.#peers) {
-      for (const [chunk, t] of peer.inFlight) {
-        if (now - t > REQUEST_TIMEOUT_MS) {
-          peer.inFlight.delete(chunk);
-          peer.session.cancel(this.id, chunk);
-          this.#picker.release(peerId, chunk);
-          peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
-          this.#ctx.reputation.record(peerId, 'timeout');
-          this.emit('warning', peerId, 'TIMEOUT', `Chunk ${chunk} timed out.`);
-        }
+      if (peer.session.bytesDown !== peer.seenBytes) {
+        peer.seenBytes = peer.session.bytesDown;
+        peer.lastProgress = now;
       }
+      if (peer.inFlight.size === 0) continue;
+      const stalled = now - peer.lastProgress > REQUEST_TIMEOUT_MS;
+      const expired = [...peer.inFlight].filter(([, t]) => now - t > (stalled ? REQUEST_TIMEOUT_MS : MAX_REQUEST_AGE_MS)).map(([c]) => c);
+      if (expired.length === 0) continue;
+      for (const chunk of expired) {
+        peer.inFlight.delete(chunk);
+        peer.session.cancel(this.id, chunk);
+        this.#picker.release(peerId, chunk);
+      }
+      peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
+      this.#ctx.reputation.record(peerId, 'timeout');
+      const what = stalled ? `sent nothing for ${Math.round((now - peer.lastProgress) / 1000)} s` : 'is too slow for them';
+      this.emit('warning', peerId, 'TIMEOUT', `${expired.length === 1 ? `Chunk ${expired[0]}` : `${expired.length} chunks`} timed out: the peer ${what}.`);
     }
     if (now - this.#lastRefresh >= PEER_REFRESH_MS) void this.#refreshPeers();
     this.#fill();

@@ -200,6 +200,50 @@ describe('PeerEngine over an in-memory network', () => {
     expect((await readAll(store, a.id)).equals(bytes)).toBe(true);
   });
 
+  it('does not count queueing at a busy, upload-limited seeder as timeouts, but does time out one that stalls', async () => {
+    // The leecher's clock runs 50 times faster than real time: its 20 s request timeout is 0.4 s.
+    const start = Date.now();
+    const fast = () => start + (Date.now() - start) * 50;
+    const net = new MemoryNetwork();
+    const bytes = randomBytes(CHUNK * 12);
+    // 80 KiB/s: a 16 KiB chunk every 0.2 s real (10 s on the leecher's clock), so the fourth
+    // request of a pipeline waits 30 s of its clock while the seeder sends all along.
+    const slowStore = new MemoryChunkStore();
+    const file = await shareBytes(slowStore, { name: 'data.bin', bytes, chunkSize: CHUNK }, sha256);
+    const slow = new PeerEngine({ peerId: 'slow', store: slowStore, directory: net.directory('slow'), connector: net.connector('slow'), sha256, uploadLimit: 80 * 1024 });
+    engines.push(slow);
+    await slow.start();
+    const leecher = new PeerEngine({ peerId: 'leecher', store: new MemoryChunkStore(), directory: net.directory('leecher'), connector: net.connector('leecher'), sha256, now: fast });
+    engines.push(leecher);
+    await leecher.start();
+    const warnings: string[] = [];
+    const d = await leecher.download(file.id);
+    d.on('warning', (_peer: string, code: string) => warnings.push(code));
+    await finished(d);
+    expect(warnings).not.toContain('TIMEOUT');
+    expect(leecher.reputation.get('slow')?.counts.timeout ?? 0).toBe(0);
+
+    // A seeder that stops answering (its reads never finish) is timed out; the file then comes
+    // from a seeder that appears later.
+    for (const [e, id] of [[slow, 'slow'], [leecher, 'leecher']] as const) {
+      e.stop();
+      net.remove(id);
+    }
+    const stuck = await seed(net, 'stuck', bytes);
+    stuck.engine.readChunk = () => new Promise(() => undefined);
+    const otherStore = new MemoryChunkStore();
+    const other = new PeerEngine({ peerId: 'other', store: otherStore, directory: net.directory('other'), connector: net.connector('other'), sha256, now: fast });
+    engines.push(other);
+    await other.start();
+    const d2 = await other.download(file.id);
+    const timedOut = new Promise<void>((resolve) => d2.on('warning', (peer: string, code: string) => peer === 'stuck' && code === 'TIMEOUT' && resolve()));
+    await timedOut;
+    expect(other.reputation.get('stuck')?.counts.timeout).toBeGreaterThan(0);
+    await seed(net, 'late', bytes);
+    await finished(d2);
+    expect((await readAll(otherStore, file.id)).equals(bytes)).toBe(true);
+  }, 30_000);
+
   it('refuses a manifest that does not match the id', async () => {
     const net = new MemoryNetwork();
     const a = await seed(net, 'seeder', randomBytes(CHUNK * 2));

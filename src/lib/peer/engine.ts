@@ -233,6 +233,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
       store: this.#store,
       directory: this.#directory,
       sha256: this.#sha256,
+      now: this.#now,
       openSession: (peerId) => this.#openSession(peerId),
       chunkStored: (id) => this.#chunkStored(id),
       completed: (id) => void this.#onCompleted(id),
