@@ -78,7 +78,7 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
   // While Redis is away, requests fail at once (no offline queue: the peer gets an INTERNAL ack
   // and /api/health says 503) instead of piling up; the connection keeps retrying with backoff.
   const options = { connectionName: 'shoal-tracker', retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n) };
-  const client = new Redis(opts.url, { ...options, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const client = new Redis(opts.url, { ...options, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
   // The adapter subscribes once at start and publishes without catching failures: subscriptions
   // wait for the connection however long it takes, and a failed publish (a signal while Redis is
   // away) is logged here rather than left to crash the process as an unhandled rejection.
