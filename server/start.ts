@@ -29,6 +29,9 @@ async function main(): Promise<void> {
   const unknown = args.find((a) => a !== '--no-site');
   if (unknown !== undefined) throw new EnvError(`Unknown argument ${JSON.stringify(unknown)}; the only one is --no-site (configuration is by environment, see README).`);
   const env = readServerEnv(process.env);
+  if (process.env.DATABASE_URL && !env.redis) {
+    log.warn('DATABASE_URL is not used: several tracker processes share their index and presence through Redis (REDIS_URL); this one uses SQLite.');
+  }
   const handler = args.includes('--no-site') ? undefined : await loadHandler();
   const dataDir = resolve(env.dataDir);
   const server = await startShoalServer({
