@@ -40,8 +40,6 @@ export interface RedisShared {
   readonly store: RedisIndexStore;
   /** Socket.IO `adapter` option. */
   readonly adapter: ReturnType<typeof createAdapter>;
-  /** The command connection (history lock and shared counters use it). */
-  readonly client: Redis;
   /**
    * For Tracker.recordHistory: adds this process's counts to the network's pending sums; the one
    * process that takes the interval's lock turns them into the network's point, the others
@@ -118,7 +116,6 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
     presence,
     store,
     adapter,
-    client,
     async syncCounters(mine) {
       const add = client.multi();
       for (const k of NETWORK_KEYS) {
