@@ -75,8 +75,19 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+/** A listen error said for people: which address, and what to change. */
+function listenMessage(err: NodeJS.ErrnoException & { address?: string; port?: number }): string | undefined {
+  const where = `${err.address ?? 'the address'}:${err.port ?? '?'}`;
+  if (err.code === 'EADDRINUSE') return `Cannot listen on ${where}: another program uses that port. Stop it, or set PORT to another port.`;
+  if (err.code === 'EACCES') return `Cannot listen on ${where}: not allowed (ports below 1024 need privileges). Set PORT to 1024 or above.`;
+  if (err.code === 'EADDRNOTAVAIL') return `Cannot listen on ${where}: this machine has no such address. Set HOST to one of its addresses, or 0.0.0.0.`;
+  return undefined;
+}
+
 main().catch((err: unknown) => {
+  const listen = listenMessage(err as NodeJS.ErrnoException);
   if (err instanceof EnvError || err instanceof RedisUnreachableError) log.error(err.message);
+  else if (listen) log.error(listen);
   else log.error('could not start', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   process.exit(1);
 });

@@ -3,12 +3,14 @@
  * rebuilt under a running server) must cost one request, not the process.
  */
 import { createReadStream } from 'node:fs';
+import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/log.ts';
 import { startShoalServer, type ShoalServer } from '../../server/shoal-server.ts';
+import { startTrackerProcess } from '../helpers/tracker-process.ts';
 
 let server: ShoalServer | undefined;
 let dir: string | undefined;
@@ -37,5 +39,21 @@ describe('server: errors of the site handler', () => {
     await expect(fetch(`${server.url}/late.js`).then((r) => r.text())).rejects.toThrow();
     const health = await fetch(`${server.url}/api/health`);
     expect(health.status).toBe(200);
+  });
+});
+
+describe('server: start-up errors', () => {
+  it('says which port is taken instead of printing a stack', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const err = await startTrackerProcess({ port }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: another program uses that port`));
+      expect((err as Error).message).not.toMatch(/at Server\./);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 });
