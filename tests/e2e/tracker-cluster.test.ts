@@ -12,15 +12,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peerTabs, saveDownload, sha256Hex as sha, shareFile, type PeerTabs } from '../helpers/app.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { startFailoverProxy, type FailoverProxy } from '../helpers/failover-proxy.ts';
+import { startBalancer, type Balancer } from '../../scripts/balancer.ts';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
 import { startTrackerProcess, type TrackerProcess } from '../helpers/tracker-process.ts';
 
 let redis: TestRedis;
 let one: TrackerProcess;
 let two: TrackerProcess;
-let toOne: FailoverProxy;
-let toTwo: FailoverProxy;
+let toOne: Balancer;
+let toTwo: Balancer;
 let browser: Browser;
 let tabsOne: PeerTabs;
 let tabsTwo: PeerTabs;
@@ -57,8 +57,8 @@ beforeAll(async () => {
   redis = await startRedis();
   const env = { REDIS_URL: redis.url, SHOAL_REDIS_PREFIX: uniquePrefix() };
   [one, two] = await Promise.all([startTrackerProcess({ env, site: true }), startTrackerProcess({ env, site: true })]);
-  toOne = await startFailoverProxy([one.port, two.port]);
-  toTwo = await startFailoverProxy([two.port, one.port]);
+  toOne = await startBalancer({ backends: [one.port, two.port], mode: 'ordered' });
+  toTwo = await startBalancer({ backends: [two.port, one.port], mode: 'ordered' });
   browser = await launchChromium();
   // Killing process 1 on purpose makes tab A log one failed WebSocket while it reconnects.
   const ignore = [/WebSocket/i, /ERR_CONNECTION/, /socket\.io/];
