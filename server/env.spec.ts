@@ -40,9 +40,30 @@ describe('readServerEnv', () => {
     [{ SHOAL_TURN_URLS: 'stun:t', SHOAL_TURN_SECRET: 'x' }, /SHOAL_TURN_URLS/],
     [{ SHOAL_TURN_URLS: 'turn:t', SHOAL_TURN_SECRET: 'x', SHOAL_TURN_TTL_S: '5' }, /SHOAL_TURN_TTL_S/],
     [{ SHOAL_ICE_TRANSPORT_POLICY: 'none' }, /SHOAL_ICE_TRANSPORT_POLICY/],
-    [{ SHOAL_ICE_TRANSPORT_POLICY: 'relay' }, /needs a TURN server/]
+    [{ SHOAL_ICE_TRANSPORT_POLICY: 'relay' }, /needs a TURN server/],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL must start with redis:\/\//],
+    [{ REDIS_URL: 'not a url' }, /REDIS_URL must be a URL/],
+    [{ SHOAL_REDIS_PREFIX: 'net1:' }, /SHOAL_REDIS_PREFIX is set but REDIS_URL is not/],
+    [{ REDIS_URL: 'redis://h:1', SHOAL_REDIS_PREFIX: 'bad prefix' }, /SHOAL_REDIS_PREFIX/],
+    [{ REDIS_URL: 'redis://h:1', SHOAL_REDIS_CONNECT_TIMEOUT_MS: '5' }, /SHOAL_REDIS_CONNECT_TIMEOUT_MS/]
   ])('refuses %o', (env, message) => {
     expect(() => readServerEnv(env)).toThrow(EnvError);
     expect(() => readServerEnv(env)).toThrow(message);
+  });
+});
+
+describe('readServerEnv: Redis', () => {
+  it('is off without REDIS_URL, and reads URL, prefix and timeout with it', () => {
+    expect(readServerEnv({}).redis).toBeUndefined();
+    expect(readServerEnv({ REDIS_URL: 'rediss://:pw@redis.example.org:6380/2' }).redis).toEqual({
+      url: 'rediss://:pw@redis.example.org:6380/2',
+      prefix: 'shoal:',
+      connectTimeoutMs: 10_000
+    });
+    expect(readServerEnv({ REDIS_URL: 'redis://h:1', SHOAL_REDIS_PREFIX: 'net-2:', SHOAL_REDIS_CONNECT_TIMEOUT_MS: '2500' }).redis).toEqual({
+      url: 'redis://h:1',
+      prefix: 'net-2:',
+      connectTimeoutMs: 2500
+    });
   });
 });
