@@ -86,4 +86,56 @@ describe('storage failures in the browser', () => {
     expect(resumed).toBeGreaterThanOrEqual(Math.min(kept, 30));
     expect(sha((await saveDownload(page, 60_000)).bytes)).toBe(sha(bytes));
   });
+
+  it('frees the chunks of a share that stopped half-way when the tab opens again, and keeps the others', async () => {
+    const bytes = randomBytes(2 * 1024 * 1024 + 5);
+    const path = join(dir, 'kept.bin');
+    await writeFile(path, bytes);
+    const page = await (await context()).newPage();
+    await openPeer(page, app.url);
+    await shareFile(page, path, 'kept.bin');
+    /** The keys of the chunk store, read straight from IndexedDB. */
+    const chunkKeys = () =>
+      page.evaluate(
+        () =>
+          new Promise<string[]>((resolve, reject) => {
+            const open = indexedDB.open('shoal');
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const db = open.result;
+              const req = db.transaction('chunks').objectStore('chunks').getAllKeys();
+              req.onsuccess = () => {
+                db.close();
+                resolve(req.result as string[]);
+              };
+              req.onerror = () => reject(req.error);
+            };
+          })
+      );
+    const shared = await chunkKeys();
+    expect(shared).toHaveLength(3);
+    // What a tab closed mid-hash leaves: chunks stored, no file record referring to them.
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('shoal');
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction('chunks', 'readwrite');
+            tx.objectStore('chunks').put(new Blob(['orphan one']), 'f'.repeat(64));
+            tx.objectStore('chunks').put(new Blob(['orphan two']), 'e'.repeat(64));
+            tx.oncomplete = () => {
+              db.close();
+              resolve();
+            };
+            tx.onerror = () => reject(tx.error);
+          };
+        })
+    );
+    expect(await chunkKeys()).toHaveLength(5);
+    await page.reload();
+    await page.getByTestId('tracker-status').filter({ hasText: 'online' }).waitFor({ timeout: 20_000 });
+    await expect.poll(async () => (await chunkKeys()).sort(), { timeout: 10_000 }).toEqual([...shared].sort());
+    await page.getByTestId('my-file').filter({ hasText: 'kept.bin' }).waitFor({ timeout: 10_000 });
+  });
 });

@@ -72,8 +72,16 @@ export async function startBrowserPeer(origin: string): Promise<BrowserPeer> {
   // Every reconnect (tracker restart, network change) re-announces what this tab holds.
   tracker.on('connected', () => void engine.announceAll().catch(() => undefined));
   await engine.start();
+  // Chunks of shares that stopped half-way are freed, unless some tab of this profile is sharing.
+  void whenNoChunkWriters(() => store.collectOrphans())
+    .then((n) => n && log.info('freed chunks of unfinished shares', { chunks: n }))
+    .catch((err: unknown) => log.warn('could not free the chunks of unfinished shares', { err: String(err) }));
 
-  async function share(file: File, visibility: Visibility, onProgress: (bytes: number) => void): Promise<StoredFile> {
+  function share(file: File, visibility: Visibility, onProgress: (bytes: number) => void): Promise<StoredFile> {
+    return withChunkWriters(() => shareNow(file, visibility, onProgress));
+  }
+
+  async function shareNow(file: File, visibility: Visibility, onProgress: (bytes: number) => void): Promise<StoredFile> {
     const hashes = await hashInWorker(file, onProgress);
     const manifest = createManifest({
       name: file.name,
@@ -103,6 +111,24 @@ export async function startBrowserPeer(origin: string): Promise<BrowserPeer> {
       store.close();
     }
   };
+}
+
+/**
+ * A share stores its chunks before the file record that refers to them. While one runs (in any
+ * tab of this profile) it holds this Web Lock in shared mode, and the clean-up of unreferenced
+ * chunks runs only when it can take the lock exclusively at once.
+ */
+const CHUNK_WRITERS_LOCK = 'shoal-chunk-writers';
+
+function withChunkWriters<T>(work: () => Promise<T>): Promise<T> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return work();
+  return navigator.locks.request(CHUNK_WRITERS_LOCK, { mode: 'shared' }, work) as Promise<T>;
+}
+
+/** Runs `work` if no tab is sharing right now; resolves to 0 without running it otherwise (and where Web Locks are missing). */
+function whenNoChunkWriters(work: () => Promise<number>): Promise<number> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return Promise.resolve(0);
+  return navigator.locks.request(CHUNK_WRITERS_LOCK, { mode: 'exclusive', ifAvailable: true }, (lock) => (lock ? work() : 0)) as Promise<number>;
 }
 
 function hashInWorker(file: File, onProgress: (bytes: number) => void): Promise<{ chunkSize: number; hashes: string[] }> {

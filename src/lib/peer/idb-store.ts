@@ -95,6 +95,23 @@ export class IdbChunkStore implements ChunkStore {
     };
   }
 
+  /**
+   * Deletes the chunks no file record refers to: left by a share that stopped half-way (a tab
+   * closed while hashing, a quota error). Call it only while nothing is sharing (see
+   * withChunkWriters in browser-peer.ts): a share stores its chunks before its record. Resolves
+   * to how many went.
+   */
+  async collectOrphans(): Promise<number> {
+    const tx = this.#db.transaction(['files', 'chunks'], 'readwrite');
+    const [records, keys] = await Promise.all([tx.objectStore('files').getAll(), tx.objectStore('chunks').getAllKeys()]);
+    const used = new Set<string>();
+    for (const r of records) for (const h of r.manifest.chunkHashes) used.add(h);
+    const orphans = keys.filter((k) => !used.has(k));
+    for (const k of orphans) void tx.objectStore('chunks').delete(k);
+    await tx.done;
+    return orphans.length;
+  }
+
   close(): void {
     this.#db.close();
   }
