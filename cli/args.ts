@@ -34,7 +34,12 @@ const PEER: Command[] = ['seed', 'get', 'shell'];
 export const OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', value: '<file>', help: 'Config file (JSON). Default: ./shoal.config.json if it exists.' },
   'data-dir': { type: 'string', value: '<dir>', help: 'Where the peer keeps its identity and what it shares. Default: ~/.shoal.' },
-  tracker: { type: 'string', value: '<url>', help: `Tracker to use. Default: ${DEFAULT_TRACKER_URL}.`, commands: [...NETWORK, 'search'] },
+  tracker: {
+    type: 'string',
+    value: '<url>[,<url>...]',
+    help: `Tracker to use; several processes of one network as a comma-separated list, the next tried when one fails. Default: ${DEFAULT_TRACKER_URL}.`,
+    commands: [...NETWORK, 'search']
+  },
   'no-tracker': { type: 'boolean', help: 'Use no tracker: LAN only.', commands: [...NETWORK, 'search'] },
   lan: { type: 'boolean', help: 'LAN discovery and TCP transfers on (the default).', commands: NETWORK },
   'no-lan': { type: 'boolean', help: 'LAN discovery and TCP transfers off.', commands: NETWORK },
@@ -62,7 +67,10 @@ export interface Settings {
   configPath: string | null;
   dataDir: string | null;
   output: string | null;
+  /** The tracker (the first one given): share links use it. */
   tracker: string | null;
+  /** Every tracker given (processes of one network, tried in turn); empty without a tracker. */
+  trackers: string[];
   /** The tracker was chosen (flag or config), not the default. */
   trackerExplicit: boolean;
   lan: boolean;
@@ -127,6 +135,17 @@ export function parsePort(text: string, what: string, allowZero: boolean): numbe
   return n;
 }
 
+/** `--tracker a,b`: several processes of one network, in order; each a tracker URL. */
+export function parseTrackerUrls(text: string): string[] {
+  const urls = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map(parseTrackerUrl);
+  if (urls.length === 0) throw new CliError('BAD_ARGUMENT', 'Give a tracker URL.');
+  return [...new Set(urls)];
+}
+
 export function parseTrackerUrl(text: string): string {
   let url: URL;
   try {
@@ -167,11 +186,12 @@ export function resolveSettings(raw: RawArgs, config: ConfigFile | null, configP
   if (bool('no-tracker') && str('tracker') !== undefined) throw new CliError('BAD_ARGUMENT', '--tracker and --no-tracker contradict each other.');
   if (bool('no-lan') && bool('lan')) throw new CliError('BAD_ARGUMENT', '--lan and --no-lan contradict each other.');
 
-  let tracker: string | null = DEFAULT_TRACKER_URL;
+  let trackers: string[] = [DEFAULT_TRACKER_URL];
   let trackerExplicit = false;
-  if (bool('no-tracker')) [tracker, trackerExplicit] = [null, true];
-  else if (str('tracker') !== undefined) [tracker, trackerExplicit] = [parseTrackerUrl(str('tracker')!), true];
-  else if (c.tracker !== undefined) [tracker, trackerExplicit] = [c.tracker === null ? null : parseTrackerUrl(c.tracker), true];
+  if (bool('no-tracker')) [trackers, trackerExplicit] = [[], true];
+  else if (str('tracker') !== undefined) [trackers, trackerExplicit] = [parseTrackerUrls(str('tracker')!), true];
+  else if (c.tracker !== undefined) [trackers, trackerExplicit] = [c.tracker === null ? [] : parseTrackerUrls(c.tracker), true];
+  const tracker = trackers[0] ?? null;
 
   const logText = str('log-level') ?? c.logLevel ?? 'warn';
   if (!isLogLevel(logText)) throw new CliError('BAD_ARGUMENT', `--log-level must be debug, info, warn, error or silent: ${JSON.stringify(logText)}`);
@@ -185,6 +205,7 @@ export function resolveSettings(raw: RawArgs, config: ConfigFile | null, configP
     dataDir: str('data-dir') ?? c.dataDir ?? null,
     output: str('output') ?? c.output ?? null,
     tracker,
+    trackers,
     trackerExplicit,
     lan: bool('no-lan') ? false : bool('lan') ? true : (c.lan ?? true),
     lanAddress: parseIPv4(str('lan-address') ?? c.lanAddress ?? DEFAULT_LAN_ADDRESS, '--lan-address'),

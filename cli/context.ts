@@ -38,6 +38,7 @@ export async function startPeer(ctx: Context, extra: Partial<NodePeerOptions> = 
     downloadDir: outputDirOf(ctx),
     force: s.force,
     tracker: s.tracker,
+    trackers: s.trackers,
     lan: s.lan ? { address: s.lanAddress, port: s.lanPort, interface: s.lanInterface } : null,
     tcpPort: s.port,
     tcpPortFallback: !s.portExplicit && s.port === DEFAULT_TCP_PORT,

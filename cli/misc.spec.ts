@@ -30,7 +30,15 @@ describe('arguments and config', () => {
     expect(s).toMatchObject({ command: 'seed', args: ['a'], tracker: 'http://t.example:8470', port: 9001, portExplicit: true, uploadLimit: 1024 * 1024, lan: false });
     const d = resolveSettings(parseArgv(['get', 'x']), null, null);
     expect(d).toMatchObject({ tracker: 'http://localhost:8470', trackerExplicit: false, lan: true, lanAddress: '239.255.70.70', lanPort: 8471, port: 8472, maxPeers: 50, uploadLimit: null, logLevel: 'warn' });
-    expect(resolveSettings(parseArgv(['get', 'x', '--no-tracker']), config, null).tracker).toBeNull();
+    expect(resolveSettings(parseArgv(['get', 'x', '--no-tracker']), config, null)).toMatchObject({ tracker: null, trackers: [] });
+    // Several processes of one network: tried in turn, the first one names share links.
+    expect(resolveSettings(parseArgv(['get', 'x', '--tracker', 'http://a:1, https://b/x,http://a:1']), config, null)).toMatchObject({
+      tracker: 'http://a:1',
+      trackers: ['http://a:1', 'https://b'],
+      trackerExplicit: true
+    });
+    expect(() => resolveSettings(parseArgv(['get', 'x', '--tracker', 'http://a:1,ftp://b']), null, null)).toThrow(/http\(s\) or ws\(s\)/);
+    expect(() => resolveSettings(parseArgv(['get', 'x', '--tracker', ' , ']), null, null)).toThrow(/Give a tracker URL/);
     expect(parseConfig('{"dataDir":"d","output":"/abs"}', '/home/u/shoal.config.json')).toEqual({ dataDir: '/home/u/d', output: '/abs' });
   });
 

@@ -31,6 +31,8 @@ export interface NodePeerOptions {
   force?: boolean;
   /** Tracker URL, or null for none. */
   tracker: string | null;
+  /** Several processes of one network, tried in turn (the first is `tracker`); default just `tracker`. */
+  trackers?: string[];
   /** LAN discovery and TCP transfers, or null for none. */
   lan: LanOptions | null;
   /** TCP port for LAN transfers; 0 for any free port. */
@@ -195,7 +197,7 @@ export class NodePeer {
       let tracker: TrackerClient | null = null;
       let webrtc: WebRtcConnector | null = null;
       if (opts.tracker) {
-        tracker = new TrackerClient({ url: opts.tracker, token, kind: 'node' });
+        tracker = new TrackerClient({ url: opts.trackers?.length ? opts.trackers : opts.tracker, token, kind: 'node' });
         const client = tracker;
         cleanup.push(() => client.close());
         webrtc = new WebRtcConnector({

@@ -12,7 +12,7 @@ import type { Context } from '../context.ts';
 async function connectTracker(ctx: Context): Promise<TrackerClient> {
   const url = ctx.settings.tracker;
   if (!url) throw new CliError('NO_NETWORK', 'This needs a tracker (--tracker <url>), and --no-tracker was given.');
-  const client = new TrackerClient({ url, token: ephemeralToken(), kind: 'node' });
+  const client = new TrackerClient({ url: ctx.settings.trackers.length ? ctx.settings.trackers : url, token: ephemeralToken(), kind: 'node' });
   const ok = await Promise.race([
     client.ready().then(() => true),
     new Promise<boolean>((r) => setTimeout(() => r(false), ctx.settings.trackerExplicit ? 10_000 : 3_000).unref())

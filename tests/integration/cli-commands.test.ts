@@ -145,6 +145,14 @@ describe('seed --watch, search, whohas and shell', () => {
     expect(ls.events.filter((e) => e.event === 'file').map((e) => e.id)).toEqual([two.id]);
   }, 60_000);
 
+  it('takes several trackers and uses the next when the first does not answer', async () => {
+    const dead = `http://127.0.0.1:${await freeUdpPort()}`; // nothing listens on TCP there
+    const found = await runShoal(['search', 'anything', '--tracker', `${dead},${tracker.url}`]);
+    expect(found.code).toBe(0);
+    expect(found.events.find((e) => e.event === 'total')).toBeDefined();
+    expect(found.stderr).not.toMatch(/NO_NETWORK/);
+  }, 30_000);
+
   it('rm stops sharing and forgets downloads: the shared file stays, a partial goes; refused while a peer runs', async () => {
     const data = join(dir, 'rm-data');
     const file = join(dir, 'keep-me.txt');

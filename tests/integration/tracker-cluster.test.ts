@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/log.ts';
+import { TrackerClient } from '../../src/lib/peer/tracker-client.ts';
 import { startShoalServer, type ShoalServer } from '../../server/shoal-server.ts';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
 import { startTrackerProcess, type TrackerProcess } from '../helpers/tracker-process.ts';
@@ -140,6 +141,35 @@ describe('tracker: several processes on one Redis', () => {
     expect((await request(b.socket, 'whohas', { id })).peers).toEqual([{ peerId: a.id, kind: 'browser', have: 3, seeder: true }]);
     expect((await getJson(`${two.url}/api/health`)).body.peers).toBe(2);
     expect((await getJson(`${two.url}/api/files/${id}`)).body.file).toMatchObject({ seeders: 1, leechers: 0 });
+  });
+
+  it('a client given several tracker URLs moves to the next when its tracker dies, or is dead from the start', async () => {
+    const [one, two] = await cluster(2);
+    const { id, manifest } = await makeManifest('failover.bin');
+    const token = randomToken();
+    const seeder = new TrackerClient({ url: [one.url, two.url], token, kind: 'node', ackTimeoutMs: 5_000 });
+    const dead = `http://127.0.0.1:${one.port}`;
+    try {
+      // The engine announces again on every 'connected'; this test does what it does.
+      seeder.on('connected', () => void seeder.announce([{ id, manifest, have: 3 }]).catch(() => undefined));
+      await seeder.ready();
+      expect(seeder.url).toBe(one.url);
+      await one.kill('SIGKILL');
+      await waitFor(() => seeder.url === two.url && seeder.connected, 20_000);
+      const b = await peer(two.url);
+      await waitFor(async () => (await request(b.socket, 'whohas', { id })).peers.length === 1, 5_000);
+      expect((await request(b.socket, 'whohas', { id })).peers).toEqual([{ peerId: peerIdOf(token), kind: 'node', have: 3, seeder: true }]);
+
+      const late = new TrackerClient({ url: [dead, two.url], token: randomToken(), kind: 'browser', ackTimeoutMs: 5_000 });
+      try {
+        await late.ready();
+        expect(late.url).toBe(two.url);
+      } finally {
+        late.close();
+      }
+    } finally {
+      seeder.close();
+    }
   });
 
   it('refuses to start when Redis cannot be reached, saying where', async () => {

@@ -9,7 +9,11 @@ export type RTCIceServerLike = IceServer;
 export type SearchResult = SearchHit;
 
 export interface TrackerClientOptions {
-  url: string;
+  /**
+   * The tracker, or several processes of one network (REDIS_URL on the tracker side): after
+   * FAILOVER_ATTEMPTS failed connection attempts in a row the client moves on to the next URL.
+   */
+  url: string | readonly string[];
   /** The secret this peer's public id derives from; persist it to keep the id. */
   token: string;
   kind: 'browser' | 'node';
@@ -36,9 +40,16 @@ export class TrackerError extends Error {
   }
 }
 
+/** Failed connection attempts in a row after which a client with several URLs tries the next one. */
+export const FAILOVER_ATTEMPTS = 2;
+
 /** The tracker's Socket.IO API (docs/TRACKER.md) as a Directory plus the signalling relay. */
 export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
-  readonly #socket: Socket;
+  #socket: Socket;
+  readonly #urls: string[];
+  #current = 0;
+  #failures = 0;
+  readonly #auth: { token: string; kind: 'browser' | 'node' };
   readonly #ackTimeoutMs: number;
   #info: HelloInfo | null = null;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -50,17 +61,28 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
   constructor(opts: TrackerClientOptions) {
     super();
     this.#ackTimeoutMs = opts.ackTimeoutMs ?? 15_000;
-    this.#socket = io(opts.url, {
-      auth: { token: opts.token, kind: opts.kind },
-      transports: ['websocket'],
-      reconnectionDelayMax: 5000
+    this.#urls = typeof opts.url === 'string' ? [opts.url] : [...opts.url];
+    if (this.#urls.length === 0) throw new TypeError('TrackerClient needs at least one URL.');
+    this.#auth = { token: opts.token, kind: opts.kind };
+    this.#socket = this.#open(this.#urls[0]);
+  }
+
+  /** The URL of the tracker this client uses now. */
+  get url(): string {
+    return this.#urls[this.#current];
+  }
+
+  #open(url: string): Socket {
+    const socket = io(url, { auth: this.#auth, transports: ['websocket'], reconnectionDelayMax: 5000 });
+    socket.on('connect', () => {
+      this.#failures = 0;
+      void this.#greet();
     });
-    this.#socket.on('connect', () => void this.#greet());
-    this.#socket.on('bye', (m: unknown) => {
+    socket.on('bye', (m: unknown) => {
       const code = (m as { code?: unknown } | null)?.code;
       this.#bye = typeof code === 'string' ? code : 'UNKNOWN';
     });
-    this.#socket.on('disconnect', (reason) => {
+    socket.on('disconnect', (reason) => {
       this.#stopHeartbeat();
       this.#info = null;
       this.emit('disconnected', this.#bye ? `${reason} (${this.#bye})` : String(reason));
@@ -73,11 +95,29 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
       this.#bye = null;
       this.#reconnect = setTimeout(() => this.#socket.connect(), 1000 + Math.random() * 2000);
     });
-    this.#socket.on('connect_error', (err) => this.emit('disconnected', err.message));
-    this.#socket.on('signal', (msg: unknown) => {
+    socket.on('connect_error', (err) => {
+      this.emit('disconnected', err.message);
+      if (this.#urls.length > 1 && !this.#closed && ++this.#failures >= FAILOVER_ATTEMPTS) this.#failover();
+    });
+    socket.on('signal', (msg: unknown) => {
       const m = msg as { from?: unknown; data?: unknown } | null;
       if (m && typeof m.from === 'string') this.emit('signal', m.from, m.data);
     });
+    return socket;
+  }
+
+  /** Leaves the current URL (it failed FAILOVER_ATTEMPTS times in a row) for the next one. */
+  #failover(): void {
+    const old = this.#socket;
+    old.off();
+    old.disconnect();
+    this.#stopHeartbeat();
+    this.#info = null;
+    this.#bye = null;
+    this.#failures = 0;
+    this.#current = (this.#current + 1) % this.#urls.length;
+    this.emit('disconnected', `trying the next tracker: ${this.url}`);
+    this.#socket = this.#open(this.url);
   }
 
   get info(): HelloInfo | null {
