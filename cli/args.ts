@@ -13,7 +13,7 @@ export const COMMANDS = {
   search: { usage: 'search <query> [--limit <n>]', summary: 'Search the tracker for files by name.' },
   whohas: { usage: 'whohas <id-or-share-link>', summary: 'List the peers (tracker and LAN) that have a file.' },
   ls: { usage: 'ls', summary: 'List what this peer shares and downloads (from the data directory).' },
-  rm: { usage: 'rm <id-or-share-link>...', summary: 'Stop sharing files and forget downloads (files on disk stay).' },
+  rm: { usage: 'rm <id-or-share-link-or-watched-folder>...', summary: 'Stop sharing files, forget downloads or stop watching a folder (files on disk stay).' },
   shell: { usage: 'shell', summary: 'An interactive prompt: get, myfiles, whohas, search, peers, exit.' }
 } as const;
 export type Command = keyof typeof COMMANDS;
@@ -242,7 +242,7 @@ export function commandHelp(command: Command): string {
     seed: [
       'Hashes each file (a folder: every file in it, recursively), prints its id and share link, and',
       'seeds until stopped (Ctrl-C). Files are read in place, never copied. With no arguments, seeds',
-      'what the data directory already lists.'
+      'what the data directory already lists and watches the folders seed --watch remembered.'
     ],
     get: [
       'Downloads from every peer it can reach (tracker peers over WebRTC, LAN peers over TCP), checks',
@@ -255,7 +255,8 @@ export function commandHelp(command: Command): string {
     rm: [
       'Stops sharing the files and forgets the downloads, in the data directory (no network). Shared',
       'files stay on disk; the .shoal-partial file of an unfinished download is deleted. A running',
-      'peer must be stopped first; in `shoal shell`, type rm instead.'
+      'peer must be stopped first; in `shoal shell`, type rm instead. A folder that seed --watch',
+      'remembered is no longer watched (its files stay shared until removed).'
     ],
     shell: [
       'Starts the peer (seeding what the data directory lists) and reads commands:',

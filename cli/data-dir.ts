@@ -52,6 +52,43 @@ export class DataDir {
     return new DataDir(dir, sha256);
   }
 
+  /**
+   * The folders `seed --watch` watches, remembered so that a bare `shoal seed` watches them
+   * again (`watched.json`, absolute paths). A file that is not a list of absolute paths is an error.
+   */
+  async watched(): Promise<string[]> {
+    const path = join(this.dir, 'watched.json');
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw fsError(err, `reading ${path}`);
+    }
+    let list: unknown;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      list = null;
+    }
+    if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && isAbsolute(p))) {
+      throw new CliError('BAD_CONFIG', `${path} is not a list of absolute folder paths; fix or delete it.`);
+    }
+    return [...new Set(list as string[])];
+  }
+
+  async setWatched(folders: string[]): Promise<void> {
+    const path = join(this.dir, 'watched.json');
+    const tmp = `${path}.${process.pid}.tmp`;
+    try {
+      await writeFile(tmp, JSON.stringify([...new Set(folders)]), { mode: 0o600 });
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw fsError(err, `writing ${path}`);
+    }
+  }
+
   /** The persisted secret, created on first use: 32 random bytes in base64url (docs/TRACKER.md). */
   async token(): Promise<string> {
     const path = join(this.dir, 'token');

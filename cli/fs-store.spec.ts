@@ -136,3 +136,15 @@ describe('FsChunkStore', () => {
     await store.close();
   });
 });
+
+describe('DataDir watched folders', () => {
+  it('remembers absolute folders once each, and refuses a damaged list with BAD_CONFIG', async () => {
+    expect(await data.watched()).toEqual([]);
+    await data.setWatched(['/srv/a', '/srv/b', '/srv/a']);
+    expect(await data.watched()).toEqual(['/srv/a', '/srv/b']);
+    await writeFile(join(data.dir, 'watched.json'), '["relative/path"]');
+    await expect(data.watched()).rejects.toMatchObject({ code: 'BAD_CONFIG' });
+    await writeFile(join(data.dir, 'watched.json'), '{not json');
+    await expect(data.watched()).rejects.toMatchObject({ code: 'BAD_CONFIG' });
+  });
+});

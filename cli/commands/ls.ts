@@ -25,6 +25,7 @@ export async function runLs(ctx: Context): Promise<number> {
     );
   }
   for (const name of broken) ctx.out.emit('broken', { file: name }, `(unreadable record ${name}, ignored)`);
+  for (const folder of await data.watched()) ctx.out.emit('watched', { path: folder }, `watched folder ${folder}`);
   ctx.out.emit('total', { files: records.length, dataDir: data.dir }, `${records.length} file${records.length === 1 ? '' : 's'} in ${data.dir}`);
   return 0;
 }

@@ -2,7 +2,9 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CliError } from '../errors.ts';
 import { bar, formatBytes, formatPercent, formatRate } from '../format.ts';
-import { shareLink, startPeer, untilAborted, type Context } from '../context.ts';
+import { dataDirOf, shareLink, startPeer, untilAborted, type Context } from '../context.ts';
+import { DataDir } from '../data-dir.ts';
+import { nodeSha256 } from '../identity.ts';
 import type { NodePeer, ShareResult } from '../node-peer.ts';
 import { walk } from '../walk.ts';
 import { FolderWatcher } from '../watcher.ts';
@@ -33,15 +35,36 @@ export async function shareOne(ctx: Context, peer: NodePeer, path: string): Prom
   return result;
 }
 
-/** `shoal seed [paths...] [--watch]`: share, then seed until Ctrl-C. */
+/**
+ * `shoal seed [paths...] [--watch]`: share, then seed until Ctrl-C. Folders given with --watch
+ * are remembered in the data directory; a bare `shoal seed` watches them again (`shoal rm
+ * <folder>` forgets one).
+ */
 export async function runSeed(ctx: Context): Promise<number> {
   const { out, settings } = ctx;
   const roots = settings.args.map((p) => resolve(ctx.cwd, p));
   // Fail on a missing path before anything starts.
+  const folders = new Set<string>();
   for (const root of roots) {
-    await stat(root).catch(() => {
+    const st = await stat(root).catch(() => {
       throw new CliError('NOT_FOUND', `No such file or folder: ${root}`);
     });
+    if (st.isDirectory()) folders.add(root);
+  }
+  const data = await DataDir.open(dataDirOf(settings), nodeSha256);
+  const remembered = await data.watched();
+  const watchRoots = new Set<string>();
+  if (roots.length === 0) {
+    // A bare `shoal seed` restarts the seeder as it was: its watched folders too.
+    for (const folder of remembered) {
+      if ((await stat(folder).catch(() => null))?.isDirectory()) {
+        roots.push(folder);
+        watchRoots.add(folder);
+      } else out.emit('skipped', { path: folder, reason: 'watched folder is gone' }, `skipped ${folder}: the watched folder is gone (shoal rm ${folder} forgets it)`);
+    }
+  } else if (settings.watch) {
+    for (const f of folders) watchRoots.add(f);
+    if ([...folders].some((f) => !remembered.includes(f))) await data.setWatched([...remembered, ...folders]);
   }
   const peer = await startPeer(ctx);
   let failures = 0;
@@ -67,7 +90,7 @@ export async function runSeed(ctx: Context): Promise<number> {
           out.error(e.code ?? 'IO', e.message, { path: file });
         }
       }
-      if (settings.watch && (await stat(root)).isDirectory()) {
+      if (watchRoots.has(root)) {
         const known = new Map<string, { size: number; mtimeMs: number }>();
         for (const file of files) {
           const st = await stat(file).catch(() => null);

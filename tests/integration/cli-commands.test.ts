@@ -145,6 +145,34 @@ describe('seed --watch, search, whohas and shell', () => {
     expect(ls.events.filter((e) => e.event === 'file').map((e) => e.id)).toEqual([two.id]);
   }, 60_000);
 
+  it('remembers watched folders: a bare seed watches them again; rm <folder> forgets one', async () => {
+    const folder = join(dir, 'remembered');
+    await mkdir(folder);
+    await writeFile(join(folder, 'a.txt'), 'a');
+    const data = join(dir, 'remember-data');
+    const args = ['--no-tracker', ...lan, '--data-dir', data];
+    const first = spawnShoal(['seed', folder, '--watch', ...args]);
+    await first.waitFor((e) => e.event === 'seeding');
+    first.kill('SIGTERM');
+    await first.exited;
+    expect((await runShoal(['ls', '--data-dir', data])).events.filter((e) => e.event === 'watched')).toEqual([{ event: 'watched', path: folder }]);
+
+    // No paths, no --watch: the folder is watched again, so a file added now is shared.
+    const again = spawnShoal(['seed', ...args]);
+    await again.waitFor((e) => e.event === 'seeding');
+    await writeFile(join(folder, 'b.txt'), 'added after the restart');
+    await again.waitFor((e) => e.event === 'shared' && e.name === 'b.txt', 15_000);
+    again.kill('SIGTERM');
+    await again.exited;
+
+    const forgot = await runShoal(['rm', folder, '--data-dir', data]);
+    expect(forgot.code).toBe(0);
+    expect(forgot.events.find((e) => e.event === 'unwatched')).toMatchObject({ path: folder });
+    expect((await runShoal(['ls', '--data-dir', data])).events.filter((e) => e.event === 'watched')).toEqual([]);
+    // Its files stay shared; the folder is just not watched any more.
+    expect((await runShoal(['ls', '--data-dir', data])).events.filter((e) => e.event === 'file').map((e) => e.name).sort()).toEqual(['a.txt', 'b.txt']);
+  }, 60_000);
+
   it('takes several trackers and uses the next when the first does not answer', async () => {
     const dead = `http://127.0.0.1:${await freeUdpPort()}`; // nothing listens on TCP there
     const found = await runShoal(['search', 'anything', '--tracker', `${dead},${tracker.url}`]);
