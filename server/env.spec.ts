@@ -45,7 +45,10 @@ describe('readServerEnv', () => {
     [{ REDIS_URL: 'not a url' }, /REDIS_URL must be a URL/],
     [{ SHOAL_REDIS_PREFIX: 'net1:' }, /SHOAL_REDIS_PREFIX is set but REDIS_URL is not/],
     [{ REDIS_URL: 'redis://h:1', SHOAL_REDIS_PREFIX: 'bad prefix' }, /SHOAL_REDIS_PREFIX/],
-    [{ REDIS_URL: 'redis://h:1', SHOAL_REDIS_CONNECT_TIMEOUT_MS: '5' }, /SHOAL_REDIS_CONNECT_TIMEOUT_MS/]
+    [{ REDIS_URL: 'redis://h:1', SHOAL_REDIS_CONNECT_TIMEOUT_MS: '5' }, /SHOAL_REDIS_CONNECT_TIMEOUT_MS/],
+    [{ SHOAL_PUBLIC_URL: 'http://a:1' }, /SHOAL_PUBLIC_URL is set but REDIS_URL is not/],
+    [{ REDIS_URL: 'redis://h:1', SHOAL_PUBLIC_URL: 'ftp://a' }, /SHOAL_PUBLIC_URL must start with http/],
+    [{ REDIS_URL: 'redis://h:1', SHOAL_PUBLIC_URL: 'not a url' }, /SHOAL_PUBLIC_URL must be a URL/]
   ])('refuses %o', (env, message) => {
     expect(() => readServerEnv(env)).toThrow(EnvError);
     expect(() => readServerEnv(env)).toThrow(message);
@@ -65,5 +68,6 @@ describe('readServerEnv: Redis', () => {
       prefix: 'net-2:',
       connectTimeoutMs: 2500
     });
+    expect(readServerEnv({ REDIS_URL: 'redis://h:1', SHOAL_PUBLIC_URL: 'https://t2.example.org/ignored/path' }).publicUrl).toBe('https://t2.example.org');
   });
 });

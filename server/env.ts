@@ -26,6 +26,8 @@ export interface ServerEnv {
   heartbeatMs?: number;
   /** Set when REDIS_URL is. */
   redis?: { url: string; prefix: string; connectTimeoutMs: number };
+  /** SHOAL_PUBLIC_URL: where clients reach this process (an origin); advertised to the other processes. */
+  publicUrl?: string;
 }
 
 export class EnvError extends Error {
@@ -76,8 +78,24 @@ export function readServerEnv(env: Record<string, string | undefined>): ServerEn
     iceTransportPolicy: policy.data,
     expiryMs,
     heartbeatMs: heartbeat,
-    ...readRedis(env)
+    ...readRedis(env),
+    ...readPublicUrl(env)
   };
+}
+
+/** SHOAL_PUBLIC_URL: an http(s) origin; only meaningful with REDIS_URL. */
+function readPublicUrl(env: Record<string, string | undefined>): Pick<ServerEnv, 'publicUrl'> {
+  const text = env.SHOAL_PUBLIC_URL?.trim();
+  if (!text) return {};
+  if (!env.REDIS_URL?.trim()) throw new EnvError('SHOAL_PUBLIC_URL is set but REDIS_URL is not: it tells the other processes of a network where this one is.');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new EnvError('SHOAL_PUBLIC_URL must be a URL such as https://tracker-2.example.org.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EnvError('SHOAL_PUBLIC_URL must start with http:// or https://.');
+  return { publicUrl: url.origin };
 }
 
 /** REDIS_URL (redis:// or rediss://) and SHOAL_REDIS_PREFIX. */

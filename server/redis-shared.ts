@@ -16,6 +16,10 @@ import { RedisIndexStore } from '../src/lib/tracker/redis-store.ts';
 import type { StatsPoint } from '../src/lib/tracker/api.ts';
 import { COUNTER_KEYS, type NetworkCounters } from '../src/lib/tracker/stats.ts';
 
+/** How often a process refreshes its entry in the list of live trackers, and when the others drop it. */
+const ADVERTISE_MS = 2_000;
+const ADVERTISE_TTL_MS = 10_000;
+
 /** Redis did not answer at startup: the message says where and why (the password hidden). */
 export class RedisUnreachableError extends Error {
   readonly code = 'REDIS_UNREACHABLE';
@@ -51,6 +55,14 @@ export interface RedisShared {
    * resolves to the network's totals (for dashboards).
    */
   syncCounters(mine: NetworkCounters): Promise<NetworkCounters>;
+  /**
+   * Advertises this process's public URL to the network (refreshed every ADVERTISE_MS, forgotten
+   * by the others ADVERTISE_TTL_MS after its last refresh, withdrawn at close) and keeps the list
+   * of the live ones, for hello. Without a URL it only keeps the list.
+   */
+  advertise(publicUrl: string | undefined): void;
+  /** The public URLs of the live processes, as last read (this one included when it advertises). */
+  trackerUrls(): string[];
   /** Resolves when the connections are up; rejects with a clear message when Redis cannot be reached in time. */
   ready(): Promise<void>;
   /** Every connection up now. */
@@ -111,6 +123,16 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
   const NETWORK_KEYS = [...COUNTER_KEYS, 'reports'] as const;
   let synced: NetworkCounters | undefined;
   const lockKey = `${prefix}history:lock`;
+  const trackersKey = `${prefix}trackers`;
+  let advertised: string | undefined;
+  let advertiser: NodeJS.Timeout | undefined;
+  let live: string[] = [];
+  const refreshTrackers = async (): Promise<void> => {
+    const now = Date.now();
+    if (advertised) await client.zadd(trackersKey, now, advertised);
+    await client.zremrangebyscore(trackersKey, '-inf', now - ADVERTISE_TTL_MS);
+    live = await client.zrange(trackersKey, 0, -1);
+  };
   return {
     prefix,
     presence,
@@ -132,6 +154,14 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
       for (const k of NETWORK_KEYS) out[k] = Number(totals[k] ?? 0);
       return out;
     },
+    advertise(publicUrl) {
+      advertised = publicUrl;
+      const tick = () => void refreshTrackers().catch((err: unknown) => log.debug('could not refresh the tracker list', { err: String(err) }));
+      tick();
+      advertiser = setInterval(tick, ADVERTISE_MS);
+      advertiser.unref();
+    },
+    trackerUrls: () => live,
     mergeHistory: (intervalMs) => async (point) => {
       const add = client.multi();
       for (const k of COUNTER_KEYS) if (point[k] > 0) add.hincrby(pendingKey, k, point[k]);
@@ -163,6 +193,8 @@ export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
     up: () => client.status === 'ready' && sub.status === 'ready' && pub.status === 'ready',
     close() {
       closing ??= (async () => {
+        clearInterval(advertiser);
+        if (advertised && client.status === 'ready') await client.zrem(trackersKey, advertised).catch(() => undefined);
         await presence.close();
         await store.close();
         // QUIT would wait for a connection that may never come back.

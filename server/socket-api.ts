@@ -78,7 +78,11 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
 
   const routes = {
     hello: route('other', helloSchema, (c) => tracker.hello(c.peerId)),
-    heartbeat: route('other', heartbeatSchema, () => ({})),
+    // The live processes of the network ride along, so clients learn of processes started later.
+    heartbeat: route('other', heartbeatSchema, () => {
+      const trackers = tracker.trackerUrls();
+      return trackers.length ? { trackers } : {};
+    }),
     announce: route('announce', announceSchema, (c, req) => tracker.announce(c.peerId, req)),
     unannounce: route('other', unannounceSchema, (c, req) => tracker.unannounce(c.peerId, req)),
     whohas: route('other', whohasSchema, (c, req) => tracker.whohas(c.peerId, req.id)),

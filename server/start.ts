@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     expiryMs: env.expiryMs,
     heartbeatMs: env.heartbeatMs,
     redis: env.redis,
+    publicUrl: env.publicUrl,
     log
   });
   log.info(`Shoal is listening on ${server.url}`, {

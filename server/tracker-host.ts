@@ -52,6 +52,12 @@ export interface TrackerHostOptions {
    * this Redis (REDIS_URL). Without it: in-memory adapter and presence, SQLite index.
    */
   redis?: RedisOptions;
+  /**
+   * With `redis`: the URL clients reach this process at (SHOAL_PUBLIC_URL). Advertised to the
+   * network; hello hands clients the live processes' URLs, so a client whose process dies moves
+   * on to another without a balancer.
+   */
+  publicUrl?: string;
   /** How often a statistics history point is written (default one minute; tests use less). */
   statsIntervalMs?: number;
   /** History points older than this are pruned (default 7 days). */
@@ -131,7 +137,15 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   /** The network's counters (with Redis), refreshed on the dashboard timer. */
   let network: NetworkCounters | undefined;
   const tracker = new Tracker(
-    { store, sha256: nodeSha256, log: log.child('core'), turnServer, presence: shared?.presence, networkCounters: () => network },
+    {
+      store,
+      sha256: nodeSha256,
+      log: log.child('core'),
+      turnServer,
+      presence: shared?.presence,
+      networkCounters: () => network,
+      trackerUrls: shared ? () => shared.trackerUrls() : undefined
+    },
     options
   );
   const io = new Server(httpServer, {
@@ -230,6 +244,7 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   const ready = async (): Promise<void> => {
     if (!shared) return;
     await shared.ready();
+    shared.advertise(opts.publicUrl);
     log.info('sharing the network through redis', { redis: redactRedisUrl(opts.redis!.url), prefix: shared.prefix });
   };
   return { tracker, io, rest, ready, close };

@@ -27,6 +27,7 @@ export function shoalTracker(opts: ShoalTrackerPluginOptions = {}): Plugin {
       expiryMs: env.expiryMs,
       heartbeatMs: env.heartbeatMs,
       redis: env.redis,
+      publicUrl: env.publicUrl,
       ...opts,
       dataDir: resolve(opts.dataDir ?? env.dataDir),
       log,

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peerTabs, saveDownload, sha256Hex as sha, shareFile, type PeerTabs } from '../helpers/app.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { startBalancer, type Balancer } from '../../scripts/balancer.ts';
-import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
+import { freeTcpPort, startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
 import { startTrackerProcess, type TrackerProcess } from '../helpers/tracker-process.ts';
 
 let redis: TestRedis;
@@ -106,3 +106,48 @@ describe('several tracker processes, one network (browser)', () => {
     tabsTwo.assertNoErrors();
   });
 });
+
+describe('several tracker processes without a balancer (browser)', () => {
+  let redis2: TestRedis | undefined;
+  const procs: TrackerProcess[] = [];
+  let tabs: { one: PeerTabs; two: PeerTabs } | undefined;
+
+  afterAll(async () => {
+    await tabs?.one.close();
+    await tabs?.two.close();
+    for (const p of procs) await p.stop();
+    await redis2?.stop();
+  });
+
+  it('a tab whose process dies moves to another process it learnt from hello, and goes on seeding', async () => {
+    redis2 = await startRedis();
+    const [portOne, portTwo] = [await freeTcpPort(), await freeTcpPort()];
+    const prefix = uniquePrefix();
+    // Each process says where clients reach it; hello hands every tab the live ones.
+    const env = (port: number) => ({ REDIS_URL: redis2!.url, SHOAL_REDIS_PREFIX: prefix, SHOAL_PUBLIC_URL: `http://127.0.0.1:${port}` });
+    const p1 = await startTrackerProcess({ env: env(portOne), site: true, port: portOne });
+    const p2 = await startTrackerProcess({ env: env(portTwo), site: true, port: portTwo });
+    procs.push(p1, p2);
+    await until(async () => (await (await fetch(`${p1.url}/api/health`)).json()).trackers?.length === 2, 15_000, 'both processes to advertise');
+    tabs = { one: peerTabs(browser, p1.url, [/WebSocket/i, /ERR_CONNECTION/, /socket\.io/]), two: peerTabs(browser, p2.url) };
+    const a = await tabs.one.newTab();
+    const b = await tabs.two.newTab();
+    expect([await connectionsOn(p1), await connectionsOn(p2)]).toEqual([1, 1]);
+
+    // A shares while its process is alive (the page loads its hashing worker from its own origin).
+    const file = await makeFile('no-balancer.bin', 1024 * 1024 + 3);
+    const shared = await shareFile(a, file.path, 'no-balancer.bin');
+    // Its process dies: A's tracker connection moves to process 2 by itself, A announces again
+    // there, and B (on process 2) downloads from A, signalled through process 2.
+    await killAndFailOver(a, p1, p2);
+    expect(sha((await download(b, p2.url, shared.id)).bytes)).toBe(sha(file.bytes));
+    tabs.two.assertNoErrors();
+  });
+});
+
+/** Kills `dying` and waits until tab `page` is online again through `other` (2 connections there). */
+async function killAndFailOver(page: Page, dying: TrackerProcess, other: TrackerProcess): Promise<void> {
+  await dying.kill('SIGKILL');
+  await until(async () => (await connectionsOn(other)) === 2, 30_000, 'the tab to reconnect to the other process');
+  await page.getByTestId('tracker-status').filter({ hasText: 'online' }).waitFor({ timeout: 30_000 });
+}

@@ -42,6 +42,8 @@ export class TrackerError extends Error {
 
 /** Failed connection attempts in a row after which a client with several URLs tries the next one. */
 export const FAILOVER_ATTEMPTS = 2;
+/** Most tracker URLs a client keeps (given and learnt). */
+const MAX_URLS = 32;
 
 /** The tracker's Socket.IO API (docs/TRACKER.md) as a Directory plus the signalling relay. */
 export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
@@ -214,12 +216,25 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
       const info = await this.request<HelloInfo>('hello', {});
       if (this.#closed) return;
       this.#info = info;
+      this.#learn(info.trackers);
       this.#stopHeartbeat();
-      this.#heartbeat = setInterval(() => void this.request('heartbeat', {}).catch(() => undefined), info.heartbeatMs);
+      this.#heartbeat = setInterval(
+        () =>
+          void this.request<{ trackers?: unknown }>('heartbeat', {})
+            .then((r) => this.#learn(r.trackers))
+            .catch(() => undefined),
+        info.heartbeatMs
+      );
       this.emit('connected', info);
     } catch (err) {
       this.emit('disconnected', (err as Error).message);
     }
+  }
+
+  /** Other processes of this network (hello, heartbeat answers): where to go if this one dies. */
+  #learn(trackers: unknown): void {
+    if (!Array.isArray(trackers)) return;
+    for (const u of trackers) if (typeof u === 'string' && /^https?:\/\/[^\s]+$/.test(u) && u.length <= 2048 && !this.#urls.includes(u) && this.#urls.length < MAX_URLS) this.#urls.push(u);
   }
 
   #stopHeartbeat(): void {

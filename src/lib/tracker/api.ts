@@ -34,6 +34,11 @@ export interface HelloResult {
   iceTransportPolicy: IceTransportPolicy;
   heartbeatMs: number;
   expiryMs: number;
+  /**
+   * Public URLs of the live tracker processes of this network (several processes, each with
+   * SHOAL_PUBLIC_URL): a client whose tracker dies moves on to another. Absent otherwise.
+   */
+  trackers?: string[];
 }
 
 export interface Rejection {

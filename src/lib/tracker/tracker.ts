@@ -77,6 +77,8 @@ export interface TrackerDeps {
    * function answering undefined, means this process's own.
    */
   networkCounters?: () => NetworkCounters | undefined;
+  /** Public URLs of the live processes of this network, for hello; empty or absent: none given. */
+  trackerUrls?: () => string[];
 }
 
 export interface TrackerStats extends StatsSnapshot {
@@ -93,6 +95,8 @@ export interface TrackerHealth {
   /** Online in the whole network (every process sharing the presence); null if the presence failed. */
   peers: number | null;
   files: number | null;
+  /** Public URLs of the live processes (several processes with SHOAL_PUBLIC_URL). */
+  trackers?: string[];
 }
 
 export class Tracker {
@@ -110,6 +114,7 @@ export class Tracker {
   readonly #log: Logger;
   readonly #turnServer: TrackerDeps['turnServer'];
   readonly #networkCounters: TrackerDeps['networkCounters'];
+  readonly #trackerUrls: TrackerDeps['trackerUrls'];
   /**
    * Per online peer: files it turned from leecher to seeder (`promoted`) and downloads it
    * reported completed (`reported`). The peer has completed max(promoted, reported) transfers,
@@ -127,6 +132,7 @@ export class Tracker {
     this.#log = deps.log ?? silentLogger;
     this.#turnServer = deps.turnServer;
     this.#networkCounters = deps.networkCounters;
+    this.#trackerUrls = deps.trackerUrls;
     this.presence = deps.presence ?? new MemoryPresence({ maxContactsPerPeer: MAX_CONTACTS_PER_PEER });
     this.#nodeId = deps.nodeId ?? Math.floor(this.#random() * 2 ** 48).toString(36);
     this.options = {
@@ -201,13 +207,19 @@ export class Tracker {
     return expired.map((e) => e.peerId);
   }
 
+  /** Public URLs of the live processes of this network (hello, heartbeat answers, health); none given: empty. */
+  trackerUrls(): string[] {
+    return this.#trackerUrls?.() ?? [];
+  }
+
   hello(peerId: string): HelloResult {
     const peer = this.#local.get(peerId);
     if (!peer) throw new TrackerError('PEER_GONE', 'This connection is no longer registered.');
     const { iceServers, heartbeatMs, expiryMs, iceTransportPolicy } = this.options;
     const servers = structuredClone(iceServers);
     if (this.#turnServer) servers.push(this.#turnServer(peerId, this.#now()));
-    return { peerId, kind: peer.kind, iceServers: servers, iceTransportPolicy, heartbeatMs, expiryMs };
+    const trackers = this.trackerUrls();
+    return { peerId, kind: peer.kind, iceServers: servers, iceTransportPolicy, heartbeatMs, expiryMs, ...(trackers.length ? { trackers } : {}) };
   }
 
   async announce(peerId: string, req: AnnounceRequest): Promise<AnnounceResult> {
@@ -376,7 +388,8 @@ export class Tracker {
       presence: this.presence.kind,
       presenceState: counts === null ? 'error' : 'ok',
       peers: counts?.peers ?? null,
-      files
+      files,
+      ...(this.trackerUrls().length ? { trackers: this.trackerUrls() } : {})
     };
   }
 
