@@ -88,14 +88,19 @@ function readPublicUrl(env: Record<string, string | undefined>): Pick<ServerEnv,
   const text = env.SHOAL_PUBLIC_URL?.trim();
   if (!text) return {};
   if (!env.REDIS_URL?.trim()) throw new EnvError('SHOAL_PUBLIC_URL is set but REDIS_URL is not: it tells the other processes of a network where this one is.');
+  return { publicUrl: parseUrl('SHOAL_PUBLIC_URL', text, ['http', 'https'], 'https://tracker-2.example.org').origin };
+}
+
+/** A URL variable with one of `schemes`, or an EnvError naming the variable and an example. */
+function parseUrl(name: string, text: string, schemes: string[], example: string): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new EnvError('SHOAL_PUBLIC_URL must be a URL such as https://tracker-2.example.org.');
+    throw new EnvError(`${name} must be a URL such as ${example}.`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EnvError('SHOAL_PUBLIC_URL must start with http:// or https://.');
-  return { publicUrl: url.origin };
+  if (!schemes.some((s) => url.protocol === `${s}:`)) throw new EnvError(`${name} must start with ${schemes.map((s) => `${s}://`).join(' or ')}.`);
+  return url;
 }
 
 /** REDIS_URL (redis:// or rediss://) and SHOAL_REDIS_PREFIX. */
@@ -107,13 +112,7 @@ function readRedis(env: Record<string, string | undefined>): Pick<ServerEnv, 're
     if (env.SHOAL_REDIS_PREFIX?.trim()) throw new EnvError('SHOAL_REDIS_PREFIX is set but REDIS_URL is not.');
     return {};
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new EnvError('REDIS_URL must be a URL such as redis://127.0.0.1:6379.');
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new EnvError('REDIS_URL must start with redis:// or rediss://.');
+  parseUrl('REDIS_URL', url, ['redis', 'rediss'], 'redis://127.0.0.1:6379');
   return { redis: { url, prefix, connectTimeoutMs: int(env, 'SHOAL_REDIS_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000) } };
 }
 
