@@ -33,11 +33,6 @@ export class Registry {
   #peers = new Map<string, PeerState>();
   #swarms = new Map<string, Swarm>();
   #contacts: Contacts;
-  /** Chunk count of a swarm's file, or undefined if nobody is in it. */
-  chunksOf(fileId: string): number | undefined {
-    return this.#swarms.get(fileId)?.chunks;
-  }
-
   /** Sum of the sizes of the files whose swarm has someone in it. */
   #announcedBytes = 0;
 
@@ -45,7 +40,7 @@ export class Registry {
     this.#contacts = new Contacts(opts.maxContactsPerPeer);
   }
 
-  /** Adds a peer; one already present under this id is removed first (and its swarms left). */
+  /** Adds a peer; one already present under this id is removed first: returns the swarms it left. */
   addPeer(peerId: string, kind: PeerKind, now: number, session = ''): string[] {
     const left = this.removePeer(peerId);
     this.#peers.set(peerId, { peerId, kind, session, connectedAt: now, lastSeen: now, files: new Set() });
@@ -121,6 +116,11 @@ export class Registry {
       this.#swarms.delete(fileId);
       this.#announcedBytes -= swarm.bytes;
     }
+  }
+
+  /** Chunk count of a swarm's file, or undefined if nobody is in it. */
+  chunksOf(fileId: string): number | undefined {
+    return this.#swarms.get(fileId)?.chunks;
   }
 
   /** Chunks the peer holds of a file, or undefined if it is not in that swarm. */
