@@ -176,8 +176,6 @@ export interface RedisPresenceOptions {
   /** Every key starts with it; default 'shoal:'. Processes of one network share it. */
   prefix?: string;
   maxContactsPerPeer: number;
-  /** Whether close() quits the client. */
-  ownsClient?: boolean;
 }
 
 export class RedisPresence implements Presence {
@@ -186,14 +184,12 @@ export class RedisPresence implements Presence {
   readonly #run: Scripted;
   readonly #p: string;
   readonly #maxContacts: number;
-  readonly #ownsClient: boolean;
   #closed = false;
 
   constructor(redis: Redis, opts: RedisPresenceOptions) {
     this.#redis = redis;
     this.#p = opts.prefix ?? 'shoal:';
     this.#maxContacts = opts.maxContactsPerPeer;
-    this.#ownsClient = opts.ownsClient ?? false;
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
     }
@@ -348,9 +344,8 @@ export class RedisPresence implements Presence {
     return { peers, browser: n('browser'), node: n('node'), swarms, seeders: n('seeders'), leechers: n('leechers'), announcedBytes: n('bytes') };
   }
 
+  /** Idempotent. The client belongs to the caller (server/redis-shared.ts) and stays open. */
   async close(): Promise<void> {
-    if (this.#closed) return;
     this.#closed = true;
-    if (this.#ownsClient) await this.#redis.quit().catch(() => undefined);
   }
 }

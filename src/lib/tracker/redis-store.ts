@@ -18,27 +18,20 @@
  * Files are never deleted and their name and visibility never change, so `P public` only grows.
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Manifest } from '../core/manifest.ts';
-import { silentLogger, type Logger } from '../log.ts';
 import type { StatsPoint } from './api.ts';
 import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from './index-store.ts';
 import type { Visibility } from './schemas.ts';
 
 /** Default key prefix; tests and co-tenants choose their own. */
 const DEFAULT_PREFIX = 'shoal:';
-/** How long `connect()` waits for the server to be ready: long enough for a LAN round trip and an INFO, short enough to fail fast at start-up. */
-const CONNECT_TIMEOUT_MS = 3_000;
-/** ioredis resends a command this many times over reconnects before rejecting it (its default, 20, keeps an announce waiting for tens of seconds). */
-const MAX_RETRIES_PER_REQUEST = 3;
-/** Longest pause between reconnect attempts once connected, in ms. */
-const MAX_RECONNECT_DELAY_MS = 2_000;
 /** HSCAN COUNT hint, and the most commands in one pipeline during a search: keeps each reply and each pipeline bounded. */
 const BATCH = 1_000;
 /** Width of the zero-padded sequence number in a history member: 2^53 has 16 digits. */
 const SEQ_DIGITS = 16;
 
-export type RedisStoreErrorCode = 'STORE_CLOSED' | 'REDIS_UNREACHABLE' | 'REDIS_REPLY';
+export type RedisStoreErrorCode = 'STORE_CLOSED' | 'REDIS_REPLY';
 
 export class RedisStoreError extends Error {
   readonly code: RedisStoreErrorCode;
@@ -162,76 +155,23 @@ function pipelineResults(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
-/** `redis://user:secret@host` → `redis://user:***@host`, for messages. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
-}
-
 export interface RedisIndexStoreOptions {
   /** Start of every key; default 'shoal:'. */
   prefix?: string;
-  /** When true, close() quits the client. Default false: the caller owns it. */
-  ownsClient?: boolean;
 }
 
 export class RedisIndexStore implements IndexStore {
   readonly kind = 'redis';
   readonly prefix: string;
   readonly #redis: Redis;
-  readonly #ownsClient: boolean;
   readonly #keys: { ids: string; public: string; stats: string; statsSeq: string };
   #closing: Promise<void> | undefined;
 
   constructor(redis: Redis, opts: RedisIndexStoreOptions = {}) {
     this.#redis = redis;
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.#ownsClient = opts.ownsClient ?? false;
     const p = this.prefix;
     this.#keys = { ids: `${p}ids`, public: `${p}public`, stats: `${p}stats`, statsSeq: `${p}stats:seq` };
-  }
-
-  /**
-   * A store with its own client (closed with the store). Rejects with REDIS_UNREACHABLE when the
-   * server is not ready within a few seconds; once connected, the client reconnects on its own.
-   */
-  static async connect(url: string, opts: { prefix?: string; log?: Logger } = {}): Promise<RedisIndexStore> {
-    const log = opts.log ?? silentLogger;
-    let connected = false;
-    let lastError: Error | undefined;
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
-      // No retries while connecting (fail fast); afterwards, back off up to MAX_RECONNECT_DELAY_MS.
-      retryStrategy: (times) => (connected ? Math.min(times * 100, MAX_RECONNECT_DELAY_MS) : null)
-    });
-    redis.on('error', (err: Error) => {
-      lastError = err;
-      if (connected) log.warn('redis connection error', { err: err.message });
-    });
-    // connectTimeout covers the TCP connect only; this deadline also bounds the ready check (and
-    // does not wait for ioredis to close a socket the server does not answer on).
-    const ready = redis.connect();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let timedOut = false;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(new Error(`not ready within ${CONNECT_TIMEOUT_MS} ms`));
-      }, CONNECT_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([ready, deadline]);
-      connected = true;
-    } catch (err) {
-      ready.catch(() => {});
-      redis.disconnect();
-      const reason = timedOut ? `not ready within ${CONNECT_TIMEOUT_MS} ms` : (lastError?.message ?? String(err));
-      throw new RedisStoreError('REDIS_UNREACHABLE', `Could not connect to Redis at ${redactUrl(url)}: ${reason}`, { cause: err });
-    } finally {
-      clearTimeout(timer);
-    }
-    return new RedisIndexStore(redis, { prefix: opts.prefix, ownsClient: true });
   }
 
   #open(): Redis {
@@ -402,16 +342,9 @@ export class RedisIndexStore implements IndexStore {
     return this.#open().zremrangebyscore(this.#keys.stats, '-inf', scoreBound(before, true));
   }
 
-  /** Idempotent. Quits the client only when the store owns it. */
+  /** Idempotent. The client belongs to the caller (server/redis-shared.ts) and stays open. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (!this.#ownsClient) return;
-      try {
-        await this.#redis.quit();
-      } catch {
-        this.#redis.disconnect();
-      }
-    })();
+    this.#closing ??= Promise.resolve();
     return this.#closing;
   }
 }
