@@ -61,10 +61,11 @@ describe('tracker: statistics history', () => {
     await waitFor(async () => (await points(t)).length >= 5);
     await new Promise((r) => setTimeout(r, 400));
     const ps = await points(t);
-    const now = Date.now();
-    expect(ps.length).toBeGreaterThan(0);
-    // Every point left was taken within the retention (plus one tick and some slack).
-    for (const p of ps) expect(now - p.time).toBeLessThan(200 + 200);
+    expect(ps.length).toBeGreaterThan(1);
+    // Writing a point prunes those older than the retention before it; the newest point may not
+    // have pruned yet when read, so every point is within the retention of the one before it.
+    const before = ps[ps.length - 2].time;
+    for (const p of ps) expect(p.time).toBeGreaterThanOrEqual(before - 200);
   });
 
   it('validates ?minutes= (1 to 10080, default 60)', async () => {
