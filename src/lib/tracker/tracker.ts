@@ -107,6 +107,9 @@ export class Tracker {
   readonly #local = new Map<string, { session: string; kind: PeerKind }>();
   readonly #nodeId: string;
   #sessions = 0;
+  /** When each local peer's liveness was last written to the presence (at most every #touchEveryMs). */
+  readonly #touched = new Map<string, number>();
+  readonly #touchEveryMs: number;
   readonly #store: IndexStore;
   readonly #sha256: Sha256;
   readonly #now: () => number;
@@ -143,6 +146,9 @@ export class Tracker {
       iceTransportPolicy: options.iceTransportPolicy ?? 'all'
     };
     this.stats = new Stats(this.#now());
+    // Every message proves a peer alive, but with a shared presence each write is a round trip
+    // to Redis: one a second (a tenth of a short expiry) is plenty for the expiry to work.
+    this.#touchEveryMs = Math.min(1_000, Math.floor(this.options.expiryMs / 10));
   }
 
   get storeKind(): string {
@@ -157,6 +163,7 @@ export class Tracker {
     const session = `${this.#nodeId}-${++this.#sessions}`;
     this.#local.set(peerId, { session, kind });
     this.#completions.delete(peerId);
+    this.#touched.delete(peerId);
     const left = await this.presence.addPeer(peerId, kind, session, this.#now());
     this.#touchFiles(left);
     return session;
@@ -171,6 +178,7 @@ export class Tracker {
     if (this.#local.get(peerId)?.session === session) {
       this.#local.delete(peerId);
       this.#completions.delete(peerId);
+      this.#touched.delete(peerId);
     }
     this.#touchFiles(await this.presence.removePeer(peerId, session));
   }
@@ -182,9 +190,13 @@ export class Tracker {
    * announces again. True otherwise, also when the presence store did not answer.
    */
   async touch(peerId: string): Promise<boolean> {
+    const now = this.#now();
+    const last = this.#touched.get(peerId);
+    if (last !== undefined && now - last < this.#touchEveryMs) return true;
+    this.#touched.set(peerId, now);
     const local = this.#local.get(peerId);
     try {
-      const online = await this.presence.touch(peerId, this.#now());
+      const online = await this.presence.touch(peerId, now);
       return online || this.#local.get(peerId) !== local;
     } catch (err) {
       this.#log.warn('could not record a heartbeat', { err: String(err) });
@@ -201,6 +213,7 @@ export class Tracker {
     for (const { peerId, left } of expired) {
       this.#local.delete(peerId);
       this.#completions.delete(peerId);
+      this.#touched.delete(peerId);
       this.#touchFiles(left);
       this.stats.connections.expired++;
     }
@@ -382,6 +395,7 @@ export class Tracker {
   /** GET /api/health: whether the index store answers, peers online here, files indexed (null if the store failed). */
   async health(): Promise<TrackerHealth> {
     const [counts, files] = await Promise.all([this.#countsOrNull(), this.#countFilesOrNull()]);
+    const trackers = this.trackerUrls();
     return {
       store: this.#store.kind,
       storeState: files === null ? 'error' : 'ok',
@@ -389,7 +403,7 @@ export class Tracker {
       presenceState: counts === null ? 'error' : 'ok',
       peers: counts?.peers ?? null,
       files,
-      ...(this.trackerUrls().length ? { trackers: this.trackerUrls() } : {})
+      ...(trackers.length ? { trackers } : {})
     };
   }
 
