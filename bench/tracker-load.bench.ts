@@ -238,26 +238,24 @@ const bench: Bench = async ({ quick, tmp, log }) => {
     rows.push(notRun('tracker-load', `Tracker at ${tgtLabel}`, 'bare Socket.IO server', `the tracker did not reach ${tgtLabel} (${stopReason})`));
     return [...rows, ...(await trackerOnRedis({ quick, tmp, log, hosts, rates: RATES }))];
   }
-  rows.push({
+  /** A latency row: the tracker's p99 for one event against the bare Socket.IO ack's, same load. */
+  const latencyRow = (event: 'announce' | 'search', note: string): BenchRow => ({
     bench: 'tracker-load',
-    name: `Tracker at ${tgtLabel}: announce latency p99 (p50 ${tgt.lat.announce.p50.toFixed(1)} ms)`,
-    shoal: { value: tgt.lat.announce.p99, unit: 'ms' },
-    reference: { value: ref.lat.announce.p99, unit: 'ms' },
-    referenceLabel: `bare Socket.IO ack, same load (p50 ${ref.lat.announce.p50.toFixed(1)} ms)`,
-    ratio: tgt.lat.announce.p99 / ref.lat.announce.p99,
+    name: `Tracker at ${tgtLabel}: ${event} latency p99 (p50 ${tgt.lat[event].p50.toFixed(1)} ms)`,
+    shoal: { value: tgt.lat[event].p99, unit: 'ms' },
+    reference: { value: ref.lat[event].p99, unit: 'ms' },
+    referenceLabel: `bare Socket.IO ack, same load (p50 ${ref.lat[event].p50.toFixed(1)} ms)`,
+    ratio: tgt.lat[event].p99 / ref.lat[event].p99,
     ratioMeaning: 'Shoal ÷ reference; lower is better',
-    note: `${tgt.announcesPerSecond.toFixed(0)} announces/s and ${tgt.eventsPerSecond.toFixed(0)} events/s offered; budget ${P99_BUDGET_MS} ms`
+    note
   });
-  rows.push({
-    bench: 'tracker-load',
-    name: `Tracker at ${tgtLabel}: search latency p99 (p50 ${tgt.lat.search.p50.toFixed(1)} ms)`,
-    shoal: { value: tgt.lat.search.p99, unit: 'ms' },
-    reference: { value: ref.lat.search.p99, unit: 'ms' },
-    referenceLabel: `bare Socket.IO ack, same load (p50 ${ref.lat.search.p50.toFixed(1)} ms)`,
-    ratio: tgt.lat.search.p99 / ref.lat.search.p99,
-    ratioMeaning: 'Shoal ÷ reference; lower is better',
-    note: `one word of ${refPeers / 2 + 50} indexed names; signal p99 ${tgt.lat.signal?.p99.toFixed(1)} ms, who-has p99 ${tgt.lat.whohas?.p99.toFixed(1)} ms`
-  });
+  rows.push(
+    latencyRow('announce', `${tgt.announcesPerSecond.toFixed(0)} announces/s and ${tgt.eventsPerSecond.toFixed(0)} events/s offered; budget ${P99_BUDGET_MS} ms`),
+    latencyRow(
+      'search',
+      `one word of ${refPeers / 2 + 50} indexed names; signal p99 ${tgt.lat.signal?.p99.toFixed(1)} ms, who-has p99 ${tgt.lat.whohas?.p99.toFixed(1)} ms`
+    )
+  );
   rows.push({
     bench: 'tracker-load',
     name: `Tracker at ${tgtLabel}: announces/s, saturated`,
