@@ -5,12 +5,12 @@
  * 10.99.0.1, so relay candidates are reachable from Chromium). `stop()` kills it and removes its
  * temporary directory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startService } from './service.ts';
 
 export const TURNSERVER_PATH = '/usr/bin/turnserver';
 
@@ -64,27 +64,13 @@ export async function startCoturn(host: string, opts: { timeoutMs?: number } = {
     '--simple-log',
     '--verbose'
   ];
-  const child: ChildProcess = spawn(TURNSERVER_PATH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const end = Date.now() + (opts.timeoutMs ?? 10_000);
-  while (!/UDP listener opened on/i.test(output)) {
-    if (child.exitCode !== null || Date.now() > end) {
-      await stop();
-      throw new Error(`turnserver did not start (exit ${child.exitCode}):\n${output.slice(-2_000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { host, port, secret, url: `turn:${host}:${port}?transport=udp`, log: () => output, stop };
+  const service = await startService({
+    name: 'turnserver',
+    command: TURNSERVER_PATH,
+    args,
+    dir,
+    ready: /UDP listener opened on/i,
+    timeoutMs: opts.timeoutMs
+  });
+  return { host, port, secret, url: `turn:${host}:${port}?transport=udp`, log: service.log, stop: service.stop };
 }

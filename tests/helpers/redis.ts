@@ -4,13 +4,13 @@
  * (`uniquePrefix()`). A missing redis-server is a clear failure (`.ci/run` installs it), never a
  * skipped suite. `stop()` kills it (by its PID) and removes the directory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startService } from './service.ts';
 
 export const REDIS_SERVER_PATH = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
 
@@ -47,25 +47,14 @@ export async function startRedis(opts: { timeoutMs?: number; port?: number } = {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-redis-'));
   const port = opts.port ?? (await freeTcpPort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'];
-  const child: ChildProcess = spawn(REDIS_SERVER_PATH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  while (!/Ready to accept connections/.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`redis-server did not start on port ${port}:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { port, url: `redis://127.0.0.1:${port}`, log: () => output, stop };
+  const service = await startService({
+    name: `redis-server on port ${port}`,
+    command: REDIS_SERVER_PATH,
+    args,
+    dir,
+    ready: /Ready to accept connections/,
+    timeoutMs: opts.timeoutMs,
+    stopSignal: 'SIGKILL'
+  });
+  return { port, url: `redis://127.0.0.1:${port}`, log: service.log, stop: service.stop };
 }

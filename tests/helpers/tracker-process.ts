@@ -4,11 +4,11 @@
  * sharing one network through Redis, and of a process being killed. `kill()` sends a signal to
  * its PID (SIGKILL: a crash); `stop()` ends it and removes its directory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freeTcpPort } from './redis.ts';
+import { startService } from './service.ts';
 
 export interface TrackerProcess {
   readonly url: string;
@@ -41,30 +41,15 @@ export async function startTrackerProcess(opts: TrackerProcessOptions = {}): Pro
   // tsx as a loader in this very process (not the tsx CLI, which would run the server in a child
   // of its own that a SIGKILL of this PID would leave running).
   const args = ['--import', 'tsx', 'server/start.ts', ...(opts.site ? [] : ['--no-site'])];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  const service = await startService({
+    name: `the tracker process on port ${port}`,
+    command: process.execPath,
+    args,
     cwd: resolve('.'),
     env: { ...process.env, SHOAL_LOG_LEVEL: 'info', ...opts.env, PORT: String(port), HOST: host, SHOAL_DATA_DIR: dataDir, VITEST: '' },
-    stdio: ['ignore', 'pipe', 'pipe']
+    dir: dataDir,
+    ready: /listening on http:\/\//,
+    timeoutMs: opts.timeoutMs ?? 30_000
   });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-  };
-  const stop = async (): Promise<void> => {
-    await kill('SIGTERM');
-    await rm(dataDir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  while (!/listening on http:\/\//.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`The tracker process did not start on port ${port}:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { url: `http://${host}:${port}`, port, pid: child.pid!, log: () => output, exited, kill, stop };
+  return { url: `http://${host}:${port}`, port, pid: service.pid, log: service.log, exited: service.exited, kill: service.kill, stop: service.stop };
 }
