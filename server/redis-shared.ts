@@ -11,8 +11,8 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from '../src/lib/log.ts';
 import { MAX_CONTACTS_PER_PEER } from '../src/lib/tracker/constants.ts';
-import { RedisPresence } from '../src/lib/tracker/redis-presence.ts';
-import { RedisIndexStore } from '../src/lib/tracker/redis-store.ts';
+import { RedisPresence } from '../src/lib/server/tracker/redis-presence.ts';
+import { RedisIndexStore } from '../src/lib/server/tracker/redis-store.ts';
 import type { StatsPoint } from '../src/lib/tracker/api.ts';
 import { COUNTER_KEYS, type NetworkCounters } from '../src/lib/tracker/stats.ts';
 

@@ -20,7 +20,7 @@ import {
 } from '../src/lib/tracker/constants.ts';
 import type { IndexStore } from '../src/lib/tracker/index-store.ts';
 import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
-import { SqliteIndexStore } from '../src/lib/tracker/sqlite-store.ts';
+import { SqliteIndexStore } from '../src/lib/server/tracker/sqlite-store.ts';
 import type { NetworkCounters } from '../src/lib/tracker/stats.ts';
 import { Tracker } from '../src/lib/tracker/tracker.ts';
 import { nodeSha256 } from './node-crypto.ts';

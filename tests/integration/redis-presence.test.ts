@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presenceContract } from '../../src/lib/tracker/presence.contract.ts';
-import { RedisPresence } from '../../src/lib/tracker/redis-presence.ts';
+import { presenceContract } from '../../src/lib/server/tracker/presence.contract.ts';
+import { RedisPresence } from '../../src/lib/server/tracker/redis-presence.ts';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
 
 let redis: TestRedis;

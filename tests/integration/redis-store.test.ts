@@ -7,8 +7,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkCount } from '../../src/lib/core/chunks.ts';
 import { createManifest, type Manifest } from '../../src/lib/core/manifest.ts';
-import { indexStoreContract } from '../../src/lib/tracker/index-store.contract.ts';
-import { RedisIndexStore } from '../../src/lib/tracker/redis-store.ts';
+import { indexStoreContract } from '../../src/lib/server/tracker/index-store.contract.ts';
+import { RedisIndexStore } from '../../src/lib/server/tracker/redis-store.ts';
 import { parseSearchQuery } from '../../src/lib/tracker/search-query.ts';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
 

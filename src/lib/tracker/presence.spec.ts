@@ -1,4 +1,4 @@
-import { presenceContract } from './presence.contract.ts';
+import { presenceContract } from '../server/tracker/presence.contract.ts';
 import { MemoryPresence } from './presence.ts';
 
 presenceContract('memory', async () => new MemoryPresence({ maxContactsPerPeer: 3 }));

@@ -17,9 +17,9 @@
  * other process removes them after the expiry, as for any silent peer.
  */
 import type { Redis } from 'ioredis';
-import type { PeerSummary, SwarmPeer } from './api.ts';
-import type { ExpiredPeer, Presence, PresenceCounts, PresencePeer, SwarmCounts, SwarmJoin } from './presence.ts';
-import type { PeerKind } from './schemas.ts';
+import type { PeerSummary, SwarmPeer } from '../../tracker/api.ts';
+import type { ExpiredPeer, Presence, PresenceCounts, PresencePeer, SwarmCounts, SwarmJoin } from '../../tracker/presence.ts';
+import type { PeerKind } from '../../tracker/schemas.ts';
 
 /** Removes `pid` from swarm `fid`; true if it was in it. Shared by the scripts below. */
 const LEAVE = `

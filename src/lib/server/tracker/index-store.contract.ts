@@ -5,11 +5,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chunkCount } from '../core/chunks.ts';
-import { createManifest, type Manifest } from '../core/manifest.ts';
-import type { StatsPoint } from './api.ts';
-import type { IndexStore } from './index-store.ts';
-import { parseSearchQuery } from './search-query.ts';
+import { chunkCount } from '../../core/chunks.ts';
+import { createManifest, type Manifest } from '../../core/manifest.ts';
+import type { StatsPoint } from '../../tracker/api.ts';
+import type { IndexStore } from '../../tracker/index-store.ts';
+import { parseSearchQuery } from '../../tracker/search-query.ts';
 
 /** A manifest and a stand-in id (stores do not verify: the tracker did). */
 function sample(name: string, size = 40_000): { id: string; manifest: Manifest } {

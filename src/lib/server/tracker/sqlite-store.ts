@@ -3,10 +3,10 @@
  * in WAL mode. Node only: never import this from browser code.
  */
 import Database from 'better-sqlite3';
-import type { Manifest } from '../core/manifest.ts';
-import type { StatsPoint } from './api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from './index-store.ts';
-import type { Visibility } from './schemas.ts';
+import type { Manifest } from '../../core/manifest.ts';
+import type { StatsPoint } from '../../tracker/api.ts';
+import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from '../../tracker/index-store.ts';
+import type { Visibility } from '../../tracker/schemas.ts';
 
 /**
  * Bumped when the schema changes; migrations run from the stored `user_version`.

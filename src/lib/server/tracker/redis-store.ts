@@ -19,10 +19,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Manifest } from '../core/manifest.ts';
-import type { StatsPoint } from './api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from './index-store.ts';
-import type { Visibility } from './schemas.ts';
+import type { Manifest } from '../../core/manifest.ts';
+import type { StatsPoint } from '../../tracker/api.ts';
+import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from '../../tracker/index-store.ts';
+import type { Visibility } from '../../tracker/schemas.ts';
 
 /** Default key prefix; tests and co-tenants choose their own. */
 const DEFAULT_PREFIX = 'shoal:';

@@ -4,7 +4,7 @@
  * gives a fresh, empty presence with at most 3 contacts per peer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Presence } from './presence.ts';
+import type { Presence } from '../../tracker/presence.ts';
 
 const F = 'f'.repeat(64);
 const G = 'e'.repeat(64);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { indexStoreContract } from './index-store.contract.ts';
-import { parseSearchQuery } from './search-query.ts';
+import { parseSearchQuery } from '../../tracker/search-query.ts';
 import { SqliteIndexStore } from './sqlite-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-sqlite-spec-'));
