@@ -6,6 +6,8 @@ import type { PeerReputation } from '$lib/core/reputation.ts';
 
 /** Seconds of transfer history the peer dashboard charts. */
 const HISTORY_SECONDS = 120;
+/** How often the header asks the tracker how many peers its network has (GET /api/health). */
+const NETWORK_POLL_MS = 15_000;
 const UPLOAD_LIMIT_KEY = 'shoal.uploadLimitKiB';
 
 export interface FileView {
@@ -50,7 +52,10 @@ class PeerState {
   status = $state<'starting' | 'online' | 'offline' | 'failed'>('starting');
   error = $state('');
   peerId = $state('');
+  /** Open connections to other peers (WebRTC sessions) of this tab. */
   sessions = $state(0);
+  /** Peers online in the tracker's network, this tab included (GET /api/health); null: unknown. */
+  networkPeers = $state<number | null>(null);
   files = $state<FileView[]>([]);
   downloads = $state<Record<string, DownloadStatus>>({});
   hashing = $state<HashingJob[]>([]);
@@ -83,8 +88,16 @@ class PeerState {
       this.uploadLimitKiB = Number(localStorage.getItem(UPLOAD_LIMIT_KEY)) || 0;
       peer.engine.uploadLimiter.setRate(this.uploadLimitKiB * 1024);
       this.status = peer.tracker.connected ? 'online' : 'offline';
-      peer.tracker.on('connected', () => (this.status = 'online'));
-      peer.tracker.on('disconnected', () => (this.status = 'offline'));
+      peer.tracker.on('connected', () => {
+        this.status = 'online';
+        void this.#countNetwork();
+      });
+      peer.tracker.on('disconnected', () => {
+        this.status = 'offline';
+        this.networkPeers = null;
+      });
+      void this.#countNetwork();
+      setInterval(() => void this.#countNetwork(), NETWORK_POLL_MS);
       peer.engine.on('files', () => this.#refreshFiles());
       peer.engine.on('sessions', () => (this.sessions = peer.engine.sessionCount()));
       peer.engine.on('reputation', () => (this.#reputationDirty = true));
@@ -163,6 +176,18 @@ class PeerState {
     if (this.#reputationDirty) {
       this.#reputationDirty = false;
       this.reputation = peer.engine.reputation.all();
+    }
+  }
+
+  /** Asks the tracker how many peers its network has; an answer it cannot give leaves it unknown. */
+  async #countNetwork(): Promise<void> {
+    if (this.status !== 'online') return;
+    try {
+      const res = await fetch('/api/health', { cache: 'no-store' });
+      const body = (await res.json()) as { peers?: unknown };
+      this.networkPeers = typeof body.peers === 'number' && Number.isInteger(body.peers) && body.peers >= 0 ? body.peers : null;
+    } catch {
+      this.networkPeers = null;
     }
   }
 
