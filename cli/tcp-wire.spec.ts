@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, createConnection, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_MESSAGE_SIZE } from '../src/lib/core/constants.ts';
 import { frameMessage } from '../src/lib/core/wire.ts';
 import { TcpWire } from './tcp-wire.ts';
@@ -32,12 +32,9 @@ function collect(wire: TcpWire): Uint8Array[] {
   return got;
 }
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Waits (5 s at most) until `check` holds. */
+async function until(check: () => boolean): Promise<void> {
+  await vi.waitFor(() => expect(check()).toBe(true), { timeout: 5000, interval: 5 });
 }
 
 describe('TcpWire', () => {
@@ -78,13 +75,20 @@ describe('TcpWire', () => {
     const block = randomBytes(65_000);
     for (let i = 0; i < 200; i++) wa.send(block); // 13 MB, above the 4 MiB mark
     expect(wa.bufferedAmount()).toBeGreaterThan(4 * 1024 * 1024);
+    // drain() must wait for the socket's own 'drain' (everything handed to the kernel), however
+    // long that takes: the receiver reads nothing until it is resumed below. A listener added
+    // before drain()'s own runs first, so `sawDrain` tells whether drain() waited for the event.
+    let sawDrain = false;
+    a.once('drain', () => (sawDrain = true));
     let drained = false;
-    const p = wa.drain().then(() => (drained = true));
-    await new Promise((r) => setTimeout(r, 100));
+    const p = wa.drain().then(() => {
+      drained = true;
+      return { sawDrain, queued: wa.bufferedAmount() };
+    });
+    await Promise.resolve();
     expect(drained).toBe(false);
     b.resume();
-    await p;
-    expect(drained).toBe(true);
+    expect(await p).toEqual({ sawDrain: true, queued: 0 });
   });
 
   it('reports the close of the other end once', async () => {

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UploadLimiter } from './upload-limiter.ts';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('UploadLimiter', () => {
   it('lets everything through at once when unlimited', async () => {
@@ -10,17 +14,21 @@ describe('UploadLimiter', () => {
   });
 
   it('paces sends to the rate on a fake clock', async () => {
-    let now = 0;
-    const l = new UploadLimiter(1000, () => now);
+    // Fake timers: the limiter's clock (Date.now) and its re-check timers move only when told.
+    vi.useFakeTimers();
+    const l = new UploadLimiter(1000, () => Date.now());
     const order: number[] = [];
-    // The bucket starts empty: nothing goes until time passes.
+    // The bucket starts empty: nothing goes until time passes; then 500 bytes every 0.5 s.
     const sends = [0, 1, 2].map((i) => l.take(500).then(() => order.push(i)));
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(499);
     expect(order).toEqual([]);
-    now = 500;
-    await new Promise((r) => setTimeout(r, 120));
+    await vi.advanceTimersByTimeAsync(1);
     expect(order).toEqual([0]);
-    now = 1500;
+    await vi.advanceTimersByTimeAsync(499);
+    expect(order).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(order).toEqual([0, 1]);
+    await vi.advanceTimersByTimeAsync(500);
     await Promise.all(sends);
     expect(order).toEqual([0, 1, 2]);
   });
