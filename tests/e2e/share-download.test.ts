@@ -49,7 +49,7 @@ describe('browser tab to browser tab', () => {
     const res = await fetch(`${app.url}/api/files/${shared.id}`);
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body.file?.name ?? body.name).toBe('holiday photos.bin');
+    expect(body.file.name).toBe('holiday photos.bin');
   });
 
   it('downloads through the share link, verifies, and saves the same bytes under the same name', async () => {
@@ -68,9 +68,10 @@ describe('browser tab to browser tab', () => {
     await leecher.waitForURL(`**/d/${shared.id}`);
     const saved = await saveFromDownloadPage(leecher);
     expect(sha(saved.bytes)).toBe(sha(original));
-    // The whoHas list now has the original seeder and the first leecher, which seeds at once.
-    const res = await (await fetch(`${app.url}/api/files/${shared.id}`)).json();
-    expect(res.seeders ?? res.file?.seeders).toBeGreaterThanOrEqual(2);
+    // Every finished download seeds at once: the original seeder, the first leecher and this one.
+    // (This leecher announces itself after completing, so wait for it rather than read once.)
+    const seeders = async () => (await (await fetch(`${app.url}/api/files/${shared.id}`)).json()).file.seeders;
+    await expect.poll(seeders, { timeout: 20_000 }).toBe(3);
   });
 
   it('shows a clear error for a malformed id and for an unknown id, and the page keeps working', async () => {
@@ -85,15 +86,17 @@ describe('browser tab to browser tab', () => {
   });
 
   it('survives a seeder serving corrupt chunks: detected, dropped, file intact from the honest seeder', async () => {
-    const small = randomBytes(5 * 1024 * 1024 + 7);
+    // The order is fixed so that the liar is certainly asked: it is the only seeder until the
+    // leecher has caught and dropped it, and only then does the honest seeder join. (With both
+    // online from the start, the honest one could serve every chunk before the liar was asked.)
+    const small = randomBytes(5 * 1024 * 1024 + 7); // 6 chunks of 1 MiB
     const smallPath = join(dir, 'report.pdf');
     await writeFile(smallPath, small);
-    const honest = await newPeer();
     const liar = await newPeer();
-    const { id } = await shareFile(honest, smallPath, 'report.pdf');
-    await shareFile(liar, smallPath, 'report.pdf');
-    // The liar's stored chunks are overwritten with garbage of the same length under the same keys.
-    await liar.evaluate(async () => {
+    const { id } = await shareFile(liar, smallPath, 'report.pdf');
+    // The liar's stored chunks are overwritten with garbage of the same length under the same keys
+    // (a share stores every chunk before its file record, so all 6 are there).
+    const corrupted = await liar.evaluate(async () => {
       const db: IDBDatabase = await new Promise((res, rej) => {
         const r = indexedDB.open('shoal');
         r.onsuccess = () => res(r.result);
@@ -118,14 +121,21 @@ describe('browser tab to browser tab', () => {
       keys.forEach((k, i) => tx.objectStore('chunks').put(garbage(sizes[i]), k));
       await new Promise((res) => (tx.oncomplete = res));
       db.close();
+      return keys.length;
     });
+    expect(corrupted).toBe(6);
     const leecher = await newPeer();
     await leecher.goto(`${app.url}/d/${id}`);
+    // Only the liar has the file: the leecher must ask it, detect the bad chunks and drop it.
+    const problems = leecher.getByTestId('peer-problems');
+    await problems.filter({ hasText: 'PEER_DROPPED' }).waitFor({ timeout: 60_000 });
+    expect(await problems.textContent()).toContain('CHUNK_HASH_MISMATCH');
+    expect(await leecher.getByTestId('download-state').textContent()).not.toContain('Complete');
+    // Now the honest seeder joins; the waiting download finds it and completes with good bytes.
+    const honest = await newPeer();
+    expect((await shareFile(honest, smallPath, 'report.pdf')).id).toBe(id);
     const saved = await saveFromDownloadPage(leecher);
     expect(sha(saved.bytes)).toBe(sha(small));
-    const problems = await leecher.getByTestId('peer-problems').textContent();
-    expect(problems).toContain('CHUNK_HASH_MISMATCH');
-    expect(problems).toContain('PEER_DROPPED');
   });
 
   it('logged no page errors', () => {
