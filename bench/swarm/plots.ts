@@ -66,10 +66,54 @@ function label(p: PeerRecord): string {
   return `${p.index} ${kind}${p.leftAt !== null ? ' (left)' : ''}`;
 }
 
+/**
+ * The fluid lower bound of a flash crowd (DESIGN.md): N downloaders that all want F bytes cannot
+ * finish before the seeders have sent one copy (F / u_seed), nor before the swarm's whole upload
+ * capacity has moved N copies (N·F / (u_seed + Σ u_downloaders)). Lying seeders add nothing
+ * useful, so u_seed counts honest seeders only. Undefined without an upload limit.
+ */
+export function fluidBound(cfg: SwarmConfig): number | null {
+  if (!cfg.uploadLimit) return null;
+  const f = cfg.files * cfg.size;
+  const n = cfg.peers - cfg.seeders;
+  const uSeed = (cfg.seeders - cfg.liars) * cfg.uploadLimit;
+  return Math.max(f / uSeed, (n * f) / (uSeed + n * cfg.uploadLimit));
+}
+
+/**
+ * Swarm-wide bytes per second between consecutive timeline points, from every peer's totals
+ * (not from their rate meters): what all downloaded and what seeders and downloaders uploaded.
+ * A peer seen for the first time counts from zero; one that left counts no more.
+ */
+export function throughputSeries(r: SwarmRecord): { t: number; down: number; upSeeders: number; upDownloaders: number }[] {
+  const isSeeder = new Map(r.peers.map((p) => [p.index, p.role !== 'leecher']));
+  const out: { t: number; down: number; upSeeders: number; upDownloaders: number }[] = [];
+  for (let i = 1; i < r.timeline.length; i++) {
+    const a = r.timeline[i - 1];
+    const b = r.timeline[i];
+    const dt = (b.t - a.t) / 1000;
+    if (dt <= 0) continue;
+    let down = 0;
+    let upSeeders = 0;
+    let upDownloaders = 0;
+    for (const [k, v] of Object.entries(b.peers)) {
+      const before = a.peers[Number(k)] ?? { up: 0, down: 0 };
+      down += v.down - before.down;
+      if (isSeeder.get(Number(k))) upSeeders += v.up - before.up;
+      else upDownloaders += v.up - before.up;
+    }
+    out.push({ t: b.t, down: down / dt, upSeeders: upSeeders / dt, upDownloaders: upDownloaders / dt });
+  }
+  return out;
+}
+
 export function summarize(r: SwarmRecord): string {
   const times = r.peers.flatMap((p) => Object.values(p.completions).map((c) => c.ms / 1000));
   const total = r.peers.reduce((n, p) => n + up(p), 0);
   const bySeeders = r.peers.filter((p) => p.role !== 'leecher').reduce((n, p) => n + up(p), 0);
+  const totalDown = r.peers.reduce((n, p) => n + (p.final?.bytesDown ?? p.last?.bytesDown ?? 0), 0);
+  const bound = fluidBound(r.config);
+  const p90 = percentile(times, 90);
   const sum = (key: 'warnings' | 'reputationEvents') => {
     const out: Record<string, number> = {};
     for (const p of r.peers) for (const [k, v] of Object.entries(p.final?.[key] ?? {})) out[k] = (out[k] ?? 0) + v;
@@ -95,7 +139,8 @@ export function summarize(r: SwarmRecord): string {
     `swarm: ${r.config.peers} peers (${r.config.seeders} seeders, ${r.config.liars} lying), ${r.config.files} files × ${(r.config.size / MiB).toFixed(1)} MiB, churn ${r.config.churn}/min, upload limit ${r.config.uploadLimit ? `${(r.config.uploadLimit / MiB).toFixed(1)} MiB/s` : 'none'}`,
     `outcome: ${r.outcome} after ${(r.endedAt / 1000).toFixed(1)} s; ${r.peers.filter((p) => p.leftAt !== null).length} left, ${r.peers.filter((p) => p.newcomer).length} joined`,
     `downloads completed: ${times.length}; completion time p50 ${percentile(times, 50).toFixed(1)} s, p90 ${percentile(times, 90).toFixed(1)} s, max ${Math.max(0, ...times).toFixed(1)} s`,
-    `uploaded ${(total / MiB).toFixed(0)} MiB in all, ${total > 0 ? ((bySeeders / total) * 100).toFixed(0) : 0}% by the initial seeders, the rest by downloaders`,
+    `fluid lower bound ${bound === null ? 'n/a (no upload limit)' : `${bound.toFixed(1)} s; p90 / bound ${(p90 / bound).toFixed(2)}`}`,
+    `uploaded ${(total / MiB).toFixed(0)} MiB in all (downloaded ${(totalDown / MiB).toFixed(0)} MiB), ${total > 0 ? ((bySeeders / total) * 100).toFixed(0) : 0}% by the initial seeders, ${total > 0 ? (100 - Math.round((bySeeders / total) * 100)).toFixed(0) : 0}% by downloaders`,
     `corrupt chunks caught: ${warnings.CHUNK_HASH_MISMATCH ?? 0}; peers dropped: ${warnings.PEER_DROPPED ?? 0}; timeouts: ${warnings.TIMEOUT ?? 0}; failed connections: ${warnings.CONNECT_FAILED ?? 0}`,
     `chunks stored, by who sent them: ${JSON.stringify(fromRole)}`,
     `reputation events: ${JSON.stringify(sum('reputationEvents'))}; mean final score by role (−1…1): ${meanScores.join(', ')}`
@@ -121,18 +166,18 @@ export async function renderPlots(r: SwarmRecord, dir: string): Promise<string[]
     dots: true,
     xFromZero: true
   });
-  // Throughput over time: everyone's download rate, split upload into initial seeders and the rest.
-  const isSeeder = new Map(r.peers.map((p) => [p.index, p.role !== 'leecher']));
-  const pts = (f: (v: { upRate: number; downRate: number }, seeder: boolean) => number) =>
-    r.timeline.map((s) => [(s.t - start) / 1000, Object.entries(s.peers).reduce((n, [i, v]) => n + f(v, isSeeder.get(Number(i)) ?? false), 0) / MiB] as [number, number]);
+  // Throughput over time, from the peers' byte totals: what all downloaded, and uploads split into
+  // initial seeders and downloaders (downloads = the two uploads, within a sample's skew).
+  const tp = throughputSeries(r);
+  const pts = (f: (s: (typeof tp)[number]) => number) => tp.map((s) => [(s.t - start) / 1000, f(s) / MiB] as [number, number]);
   const throughput = lineChartSvg({
     title: 'Throughput over time (sum over live peers)',
     xLabel: 'seconds since the downloaders were started',
     yLabel: 'MiB/s',
     series: [
-      { name: 'download, all peers', points: pts((v) => v.downRate) },
-      { name: 'upload by seeders', points: pts((v, s) => (s ? v.upRate : 0)) },
-      { name: 'upload by downloaders', points: pts((v, s) => (s ? 0 : v.upRate)) },
+      { name: 'download, all peers', points: pts((s) => s.down) },
+      { name: 'upload by seeders', points: pts((s) => s.upSeeders) },
+      { name: 'upload by downloaders', points: pts((s) => s.upDownloaders) },
       // With churn, how many peers were live (a count on the same axis).
       ...(r.config.churn > 0 ? [{ name: 'live peers (count)', points: r.timeline.map((s) => [(s.t - start) / 1000, s.alive] as [number, number]) }] : [])
     ]
