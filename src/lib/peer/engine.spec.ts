@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sha256 } from '../core/manifest.ts';
 import { PeerEngine } from './engine.ts';
 import { MemoryChunkStore } from './memory-store.ts';
 import { MemoryNetwork } from './memory-network.ts';
+import { PEER_REFRESH_MS } from './constants.ts';
 import type { Download } from './download.ts';
 import { shareBytes } from './share-bytes.ts';
 
@@ -68,7 +69,21 @@ describe('PeerEngine over an in-memory network', () => {
     const net = new MemoryNetwork();
     const bytes = randomBytes(CHUNK * 40);
     const a = await seed(net, 'seed-a', bytes);
-    await seed(net, 'seed-b', bytes);
+    const b = await seed(net, 'seed-b', bytes);
+    // Neither seeder serves a chunk until both have been asked for one, so the result cannot
+    // depend on which connection opens first: a download that used only one would never finish.
+    const asked = new Set<string>();
+    let bothAsked!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothAsked = resolve));
+    for (const [name, s] of [['seed-a', a], ['seed-b', b]] as const) {
+      const read = s.engine.readChunk.bind(s.engine);
+      s.engine.readChunk = async (id, chunk) => {
+        asked.add(name);
+        if (asked.size === 2) bothAsked();
+        await barrier;
+        return read(id, chunk);
+      };
+    }
     const c = peer(net, 'leecher');
     await c.engine.start();
     const d = await c.engine.download(a.id);
@@ -81,11 +96,12 @@ describe('PeerEngine over an in-memory network', () => {
   });
 
   it('detects a seeder serving corrupt chunks, drops it and still gets the file intact', async () => {
+    // The liar is the only seeder until it has been caught; then the honest one joins. (With both
+    // online at once, the honest one could serve every chunk before the liar was asked.)
     const net = new MemoryNetwork();
     const bytes = randomBytes(CHUNK * 30);
-    const good = await seed(net, 'good', bytes);
     const evilStore = new MemoryChunkStore();
-    await seed(net, 'evil', bytes, evilStore);
+    const evil = await seed(net, 'evil', bytes, evilStore);
     const realGet = evilStore.getChunk.bind(evilStore);
     evilStore.getChunk = async (id, i) => {
       const c = await realGet(id, i);
@@ -94,17 +110,26 @@ describe('PeerEngine over an in-memory network', () => {
       bad[0] ^= 0xff;
       return bad;
     };
-    const c = peer(net, 'leecher');
-    await c.engine.start();
+    // The leecher's clock moves only when the test says (it decides when peers are looked for).
+    let clock = Date.now();
+    const store = new MemoryChunkStore();
+    const leecher = new PeerEngine({ peerId: 'leecher', store, directory: net.directory('leecher'), connector: net.connector('leecher'), sha256, now: () => clock });
+    engines.push(leecher);
+    await leecher.start();
     const warnings: string[] = [];
-    c.engine.on('warning', (p, code) => warnings.push(`${p}:${code}`));
-    await finished(await c.engine.download(good.id));
-    expect((await readAll(c.store, good.id)).equals(bytes)).toBe(true);
+    leecher.on('warning', (p, code) => warnings.push(`${p}:${code}`));
+    const d = await leecher.download(evil.id);
+    const dropped = new Promise<void>((resolve) => leecher.on('warning', (p, code) => p === 'evil' && code === 'PEER_DROPPED' && resolve()));
+    await dropped;
     expect(warnings).toContain('evil:CHUNK_HASH_MISMATCH');
-    expect(warnings).toContain('evil:PEER_DROPPED');
-    expect(c.engine.reputation.isBad('evil')).toBe(true);
-    expect(c.engine.reputation.score('good')).toBeGreaterThan(0);
-    expect(c.engine.reputation.get('evil')!.counts.corrupt).toBeGreaterThanOrEqual(2);
+    expect(d.status().have).toBe(0);
+    await seed(net, 'good', bytes);
+    clock += PEER_REFRESH_MS; // the next tick asks the directory again and finds the honest seeder
+    await finished(d);
+    expect((await readAll(store, evil.id)).equals(bytes)).toBe(true);
+    expect(leecher.reputation.isBad('evil')).toBe(true);
+    expect(leecher.reputation.score('good')).toBeGreaterThan(0);
+    expect(leecher.reputation.get('evil')!.counts.corrupt).toBeGreaterThanOrEqual(2);
   });
 
   it('keeps reputation across restarts and never asks a peer it distrusts', async () => {
@@ -119,8 +144,7 @@ describe('PeerEngine over an in-memory network', () => {
     first.reputation.record('distrusted', 'corrupt');
     first.reputation.record('distrusted', 'corrupt');
     first.stop(); // saves the book
-    await new Promise((r) => setTimeout(r, 10));
-    expect(saved).toHaveLength(1);
+    await vi.waitFor(() => expect(saved).toHaveLength(1));
     const store = new MemoryChunkStore();
     const second = new PeerEngine({ peerId: 'me2', store, directory: net.directory('me2'), connector: net.connector('me2'), sha256, reputationStore });
     engines.push(second);
@@ -140,6 +164,15 @@ describe('PeerEngine over an in-memory network', () => {
     const bytes = randomBytes(CHUNK * 60);
     const a = await seed(net, 'stays', bytes);
     const gone = await seed(net, 'leaves', bytes);
+    // 'stays' holds its answers until 'leaves' is gone: the first chunks can only come from
+    // 'leaves', so it is certainly cut mid-download, while 'stays' has requests waiting.
+    let cutDone!: () => void;
+    const afterCut = new Promise<void>((resolve) => (cutDone = resolve));
+    const read = a.engine.readChunk.bind(a.engine);
+    a.engine.readChunk = async (id, chunk) => {
+      await afterCut;
+      return read(id, chunk);
+    };
     const c = peer(net, 'leecher');
     await c.engine.start();
     const d = await c.engine.download(a.id);
@@ -149,6 +182,7 @@ describe('PeerEngine over an in-memory network', () => {
         cut = true;
         gone.engine.stop();
         net.remove('leaves');
+        cutDone();
       }
     });
     await finished(d);
@@ -161,6 +195,8 @@ describe('PeerEngine over an in-memory network', () => {
     const bytes = randomBytes(CHUNK * 24);
     const a = await seed(net, 'seeder', bytes);
     // The first three writes are slow; the fourth fails at once with a quota error while they are pending.
+    let release!: () => void;
+    const slowWrites = new Promise<void>((resolve) => (release = resolve));
     class FullStore extends MemoryChunkStore {
       writes = 0;
       full = true;
@@ -168,7 +204,7 @@ describe('PeerEngine over an in-memory network', () => {
         if (!this.full) return super.putChunk(id, index, chunk);
         const n = ++this.writes;
         if (n > 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-        await new Promise((r) => setTimeout(r, 50));
+        await slowWrites; // held until the download has failed
         return super.putChunk(id, index, chunk);
       }
     }
@@ -177,10 +213,11 @@ describe('PeerEngine over an in-memory network', () => {
     await b.engine.start();
     const d = await b.engine.download(a.id);
     await expect(finished(d)).rejects.toThrow(/Storage is full/);
-    await new Promise((r) => setTimeout(r, 120)); // the slow writes land
+    expect(d.status().have).toBe(0);
+    release(); // the slow writes land after the failure, and are counted
+    await vi.waitFor(() => expect(d.status().have).toBe(3));
     const stored = (await store.getFile(a.id))!.have.count;
     expect(stored).toBe(3);
-    expect(d.status().have).toBe(3);
     expect(b.engine.file(a.id)?.have.count).toBe(3);
     // Space freed: a restarted engine resumes from the three stored chunks and fetches only the rest.
     b.engine.stop();
