@@ -1,18 +1,37 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { TrackerClient } from '../../src/lib/peer/tracker-client.ts';
-import { makeManifest, peerIdOf, randomToken, startTestTracker, waitFor, type TestTracker } from '../helpers/tracker.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TrackerClient, type Timers } from '../../src/lib/peer/tracker-client.ts';
+import { makeManifest, peerIdOf, randomToken, startTestTracker, type TestTracker } from '../helpers/tracker.ts';
 
 let tracker: TestTracker | null = null;
 const clients: TrackerClient[] = [];
 const dirs: string[] = [];
 
-function client(url: string, token = randomToken()): TrackerClient {
-  const c = new TrackerClient({ url, token, kind: 'browser', ackTimeoutMs: 5000 });
+function client(url: string, token = randomToken(), timers?: Timers): TrackerClient {
+  const c = new TrackerClient({ url, token, kind: 'browser', ackTimeoutMs: 5000, timers });
   clients.push(c);
   return c;
+}
+
+/** Timers that only record what is scheduled; the test runs the callbacks itself. */
+function manualTimers(): Timers & { pending: Map<number, { fn: () => void; ms: number }>; runAll(): void } {
+  const pending = new Map<number, { fn: () => void; ms: number }>();
+  let next = 0;
+  return {
+    pending,
+    setTimeout: (fn, ms) => {
+      pending.set(++next, { fn, ms });
+      return next;
+    },
+    clearTimeout: (handle) => void pending.delete(handle as number),
+    runAll() {
+      const due = [...pending.values()];
+      pending.clear();
+      for (const t of due) t.fn();
+    }
+  };
 }
 
 afterEach(async () => {
@@ -68,25 +87,30 @@ describe('TrackerClient against a real tracker', () => {
     });
     await tracker.close(); // bye SHUTDOWN, then the port is free
     tracker = await startTestTracker({ port, dataDir });
-    await waitFor(() => greetings >= 1, 15_000);
+    await vi.waitFor(() => expect(greetings).toBe(1), 15_000);
     expect(a.info?.peerId).toBe(first.peerId);
     const b = client(tracker.url);
     await b.ready();
-    await waitFor(async () => (await b.whoHas(id)).length === 1, 5000);
+    await expect.poll(async () => (await b.whoHas(id)).length, { timeout: 5000 }).toBe(1);
   });
 
   it('stays offline when the same peer connects again elsewhere', async () => {
     tracker = await startTestTracker();
     const token = randomToken();
-    const a = client(tracker.url, token);
+    const timers = manualTimers();
+    const a = client(tracker.url, token, timers);
     await a.ready();
-    let replaced = false;
-    a.on('replaced', () => (replaced = true));
+    const replaced = new Promise<void>((resolve) => a.on('replaced', () => resolve()));
     const b = client(tracker.url, token);
     await b.ready();
-    await waitFor(() => replaced, 5000);
-    await new Promise((r) => setTimeout(r, 3500));
+    await replaced;
+    // The reconnect decision is taken in the same handler that says 'replaced': no reconnect was
+    // scheduled (socket.io itself never reconnects after the server closed the connection).
+    expect(timers.pending.size).toBe(0);
     expect(a.connected).toBe(false);
+    // A round trip through the tracker after that: b is still the one connected.
+    await b.search('');
     expect(b.connected).toBe(true);
+    expect(a.connected).toBe(false);
   });
 });

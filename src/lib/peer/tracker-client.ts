@@ -19,7 +19,20 @@ export interface TrackerClientOptions {
   kind: 'browser' | 'node';
   /** How long to wait for an acknowledgement. */
   ackTimeoutMs?: number;
+  /** The timers behind the reconnect delay; the global ones by default (tests pass their own). */
+  timers?: Timers;
 }
+
+/** What the client needs of a clock to wait before reconnecting. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)
+};
 
 export interface TrackerEvents extends Record<string, unknown[]> {
   /** Connected (again) and greeted: re-announce now. */
@@ -58,11 +71,13 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
   #closed = false;
   /** Why the server last said it was closing our connection (`bye` event). */
   #bye: string | null = null;
-  #reconnect: ReturnType<typeof setTimeout> | null = null;
+  #reconnect: unknown = null;
+  readonly #timers: Timers;
 
   constructor(opts: TrackerClientOptions) {
     super();
     this.#ackTimeoutMs = opts.ackTimeoutMs ?? 15_000;
+    this.#timers = opts.timers ?? GLOBAL_TIMERS;
     this.#urls = typeof opts.url === 'string' ? [opts.url] : [...opts.url];
     if (this.#urls.length === 0) throw new TypeError('TrackerClient needs at least one URL.');
     this.#auth = { token: opts.token, kind: opts.kind };
@@ -95,7 +110,7 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
         return;
       }
       this.#bye = null;
-      this.#reconnect = setTimeout(() => this.#socket.connect(), 1000 + Math.random() * 2000);
+      this.#reconnect = this.#timers.setTimeout(() => this.#socket.connect(), 1000 + Math.random() * 2000);
     });
     socket.on('connect_error', (err) => {
       this.emit('disconnected', err.message);
@@ -192,7 +207,7 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopHeartbeat();
-    if (this.#reconnect) clearTimeout(this.#reconnect);
+    if (this.#reconnect !== null) this.#timers.clearTimeout(this.#reconnect);
     this.#socket.disconnect();
     this.removeAll();
   }
