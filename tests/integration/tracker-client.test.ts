@@ -15,22 +15,17 @@ function client(url: string, token = randomToken(), timers?: Timers): TrackerCli
   return c;
 }
 
-/** Timers that only record what is scheduled; the test runs the callbacks itself. */
-function manualTimers(): Timers & { pending: Map<number, { fn: () => void; ms: number }>; runAll(): void } {
-  const pending = new Map<number, { fn: () => void; ms: number }>();
+/** Timers that only record what is scheduled and never fire. */
+function recordingTimers(): Timers & { pending: Set<number> } {
+  const pending = new Set<number>();
   let next = 0;
   return {
     pending,
-    setTimeout: (fn, ms) => {
-      pending.set(++next, { fn, ms });
+    setTimeout: () => {
+      pending.add(++next);
       return next;
     },
-    clearTimeout: (handle) => void pending.delete(handle as number),
-    runAll() {
-      const due = [...pending.values()];
-      pending.clear();
-      for (const t of due) t.fn();
-    }
+    clearTimeout: (handle) => void pending.delete(handle as number)
   };
 }
 
@@ -97,7 +92,7 @@ describe('TrackerClient against a real tracker', () => {
   it('stays offline when the same peer connects again elsewhere', async () => {
     tracker = await startTestTracker();
     const token = randomToken();
-    const timers = manualTimers();
+    const timers = recordingTimers();
     const a = client(tracker.url, token, timers);
     await a.ready();
     const replaced = new Promise<void>((resolve) => a.on('replaced', () => resolve()));
