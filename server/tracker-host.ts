@@ -64,6 +64,8 @@ export interface TrackerHostOptions {
   statsRetentionMs?: number;
   /** How often dashboards (namespace /dashboard) get a fresh overview (default 2 s). */
   dashboardIntervalMs?: number;
+  /** The tracker's clock, Date.now by default (tests pass their own). */
+  now?: () => number;
 }
 
 export interface TrackerHost {
@@ -140,6 +142,7 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
     {
       store,
       sha256: nodeSha256,
+      now: opts.now,
       log: log.child('core'),
       turnServer,
       presence: shared?.presence,
@@ -155,7 +158,7 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
     destroyUpgrade: opts.destroyUpgrade ?? true,
     ...(shared ? { adapter: shared.adapter } : {})
   });
-  const socketApi = attachSocketApi(io, tracker, { log: log.child('socket') });
+  const socketApi = attachSocketApi(io, tracker, { log: log.child('socket'), now: opts.now });
   const rest = createRestHandler(tracker, {
     log: log.child('rest'),
     ...(shared ? { adapter: () => ({ kind: 'redis', up: shared.up() }) } : {})

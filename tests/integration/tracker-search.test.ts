@@ -3,8 +3,12 @@ import { makeManifest, request, startTestTracker, type ClientSocket, type TestTr
 
 let t: TestTracker;
 let s: ClientSocket;
+/** The tracker's clock stands still at `start + later`; a test moves it on by raising `later`. */
+const start = Date.now();
+let later = 0;
 beforeEach(async () => {
-  t = await startTestTracker();
+  later = 0;
+  t = await startTestTracker({ now: () => start + later });
   s = await t.connect();
 });
 afterEach(async () => {
@@ -71,9 +75,10 @@ describe('tracker: search', () => {
     const other = await t.connect();
     const old = await announce(s, 'rank old.bin');
     await request(s, 'unannounce', { ids: [old] });
-    await new Promise((r) => setTimeout(r, 10));
+    later += 60_000; // a minute on: 'recent' is seen after 'old'
     const recent = await announce(s, 'rank recent.bin');
     await request(s, 'unannounce', { ids: [recent] });
+    later += 60_000; // and the files still shared are seen now, after both
     const leeched = await announce(s, 'rank leeched.bin', { have: 1 });
     const one = await announce(s, 'rank one.bin');
     const two = await announce(s, 'rank two.bin');
