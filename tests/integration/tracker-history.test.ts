@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StatsPoint } from '../../src/lib/tracker/api.ts';
-import { makeManifest, request, startTestTracker, waitFor, type TestTracker } from '../helpers/tracker.ts';
+import { makeManifest, request, startTestTracker, type TestTracker } from '../helpers/tracker.ts';
 
 const running: TestTracker[] = [];
 let dir: string | undefined;
@@ -38,9 +38,10 @@ describe('tracker: statistics history', () => {
     await request(s, 'search', { q: 'history' });
     await request(s, 'report', { up: 123, down: 456, completed: 2 });
     // Wait for a point that sees the peer and for the counts to be in the history.
-    await waitFor(async () => {
+    await vi.waitFor(async () => {
       const ps = await points(first);
-      return ps.some((p) => p.nodePeers === 1 && p.swarms === 1) && sum(ps, 'bytesUp') === 123;
+      expect(ps.some((p) => p.nodePeers === 1 && p.swarms === 1)).toBe(true);
+      expect(sum(ps, 'bytesUp')).toBe(123);
     });
     const written = await points(first);
     for (let i = 1; i < written.length; i++) expect(written[i].time).toBeGreaterThanOrEqual(written[i - 1].time);
@@ -57,15 +58,20 @@ describe('tracker: statistics history', () => {
   });
 
   it('prunes points older than the retention', async () => {
-    const t = await start({ statsIntervalMs: 20, statsRetentionMs: 200 });
-    await waitFor(async () => (await points(t)).length >= 5);
-    await new Promise((r) => setTimeout(r, 400));
-    const ps = await points(t);
-    expect(ps.length).toBeGreaterThan(1);
-    // Writing a point prunes those older than the retention before it; the newest point may not
-    // have pruned yet when read, so every point is within the retention of the one before it.
-    const before = ps[ps.length - 2].time;
-    for (const p of ps) expect(p.time).toBeGreaterThanOrEqual(before - 200);
+    // Points are written every 20 ms; their times come from a clock that stands still until the
+    // test moves it, so which points are older than the 200 ms retention is fixed by the test.
+    const t0 = Date.now();
+    let clock = t0;
+    const t = await start({ statsIntervalMs: 20, statsRetentionMs: 200, now: () => clock });
+    const at = async (time: number) => (await points(t)).filter((p) => p.time === time).length;
+    // Two points at a time: the write of the second began after the first write's prune ended.
+    await vi.waitFor(async () => expect(await at(t0)).toBeGreaterThanOrEqual(2));
+    clock = t0 + 150; // t0 is still within the retention
+    await vi.waitFor(async () => expect(await at(t0 + 150)).toBeGreaterThanOrEqual(2));
+    expect(await at(t0)).toBeGreaterThanOrEqual(2);
+    clock = t0 + 300; // t0 is now older than the retention, t0 + 150 is not
+    await vi.waitFor(async () => expect(await at(t0 + 300)).toBeGreaterThanOrEqual(2));
+    expect(new Set((await points(t)).map((p) => p.time))).toEqual(new Set([t0 + 150, t0 + 300]));
   });
 
   it('validates ?minutes= (1 to 10080, default 60)', async () => {
