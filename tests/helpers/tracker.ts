@@ -135,12 +135,3 @@ export async function startTestTracker(opts: Partial<ShoalServerOptions> = {}): 
     }
   };
 }
-
-/** Polls `check` every 20 ms until it holds; throws after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

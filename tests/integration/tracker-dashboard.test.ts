@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { DashboardStatsEvent } from '../../src/lib/tracker/api.ts';
-import { makeManifest, peerIdOf, randomToken, request, startTestTracker, waitFor, type TestTracker } from '../helpers/tracker.ts';
+import { makeManifest, peerIdOf, randomToken, request, startTestTracker, type TestTracker } from '../helpers/tracker.ts';
 
 const running: TestTracker[] = [];
 const dashboards: Socket[] = [];
@@ -33,7 +33,7 @@ describe('tracker: dashboard feed (namespace /dashboard)', () => {
   it('sends the overview on connect without any auth, and is not a peer', async () => {
     const t = await start();
     const { events } = await watch(t.url);
-    await waitFor(() => events.length >= 1);
+    await vi.waitFor(() => expect(events.length).toBeGreaterThanOrEqual(1));
     expect(events[0].point).toBeUndefined();
     expect(events[0].overview).toMatchObject({
       peers: { total: 0, browser: 0, node: 0 },
@@ -55,9 +55,9 @@ describe('tracker: dashboard feed (namespace /dashboard)', () => {
     await request(seeder, 'announce', { files: [{ id, manifest, have: 3 }] });
     await request(leecher, 'announce', { files: [{ id, have: 1 }] });
     await request(leecher, 'report', { up: 0, down: 16_384, completed: 0 });
-    await waitFor(() => {
+    await vi.waitFor(() => {
       const o = events.at(-1)?.overview;
-      return o?.peers.total === 2 && o.topFiles.length === 1 && o.transfers.bytesDown === 16_384;
+      expect([o?.peers.total, o?.topFiles.length, o?.transfers.bytesDown]).toEqual([2, 1, 16_384]);
     });
     const o = events.at(-1)!.overview;
     expect(o.peers).toEqual({ total: 2, browser: 1, node: 1 });
@@ -65,7 +65,7 @@ describe('tracker: dashboard feed (namespace /dashboard)', () => {
     expect(o.swarms).toEqual({ active: 1, seeders: 1, leechers: 1 });
     expect(o.topFiles).toEqual([{ id, name: 'Live <b>file<_b>.txt', size: 40_000, seeders: 1, leechers: 1 }]);
     expect(o.peerList[0]).toMatchObject({ peerId: peerIdOf(token), kind: 'node', files: 1, seeding: 1, connectedAt: expect.any(Number) });
-    await waitFor(() => events.some((e) => e.point?.swarms === 1));
+    await vi.waitFor(() => expect(events.some((e) => e.point?.swarms === 1)).toBe(true));
     const withPoint = events.find((e) => e.point?.swarms === 1)!;
     expect(withPoint.point).toMatchObject({ nodePeers: 1, browserPeers: 1, files: 1, bytesAnnounced: 40_000 });
     // The same point is in the history.
@@ -91,7 +91,10 @@ describe('tracker: dashboard feed (namespace /dashboard)', () => {
     });
     // Even a second peer announcing it public does not list it (the first visibility stays).
     await request(other, 'announce', { files: [{ id: hidden.id, have: 1, visibility: 'public' }] });
-    await waitFor(() => events.some((e) => e.overview.files.indexed === 2 && e.overview.topFiles.length === 1) && events.some((e) => e.point?.files === 2));
+    await vi.waitFor(() => {
+      expect(events.some((e) => e.overview.files.indexed === 2 && e.overview.topFiles.length === 1)).toBe(true);
+      expect(events.some((e) => e.point?.files === 2)).toBe(true);
+    });
     const last = events.at(-1)!.overview;
     expect(last.files).toMatchObject({ indexed: 2, active: 2 });
     expect(last.topFiles.map((f) => f.name)).toEqual(['public-notes.txt']);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeManifest, nextEvent, peerIdOf, randomToken, request, startTestTracker, waitFor, type TestTracker } from '../helpers/tracker.ts';
+import { makeManifest, nextEvent, peerIdOf, randomToken, request, startTestTracker, type TestTracker } from '../helpers/tracker.ts';
 
 let t: TestTracker | undefined;
 afterEach(async () => {
@@ -17,7 +17,7 @@ describe('tracker: presence', () => {
     await request(a, 'announce', { files: [{ id: f1.id, manifest: f1.manifest, have: 3 }, { id: f2.id, manifest: f2.manifest, have: 1 }] });
     expect((await request(b, 'whohas', { id: f1.id })).peers).toHaveLength(1);
     a.close();
-    await waitFor(async () => (await t!.get('/api/peers')).body.total === 1);
+    await expect.poll(async () => (await t!.get('/api/peers')).body.total).toBe(1);
     expect(await request(b, 'whohas', { id: f1.id })).toEqual({ ok: true, peers: [] });
     expect(await request(b, 'whohas', { id: f2.id })).toEqual({ ok: true, peers: [] });
     const stats = (await t.get('/api/stats')).body;

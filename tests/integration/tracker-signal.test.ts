@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeManifest, nextEvent, peerIdOf, randomToken, request, startTestTracker, waitFor, type TestTracker } from '../helpers/tracker.ts';
+import { makeManifest, nextEvent, peerIdOf, randomToken, request, startTestTracker, type TestTracker } from '../helpers/tracker.ts';
 
 let t: TestTracker;
 beforeEach(async () => {
@@ -71,7 +71,7 @@ describe('tracker: signal relay', () => {
     await request(a.socket, 'announce', { files: [{ id, manifest, have: 3 }] });
     await request(b.socket, 'whohas', { id });
     a.socket.close();
-    await waitFor(async () => (await t.get('/api/peers')).body.total === 1);
+    await expect.poll(async () => (await t.get('/api/peers')).body.total).toBe(1);
     expect(await request(b.socket, 'signal', { to: a.id, data: {} })).toMatchObject({ ok: false, code: 'PEER_GONE' });
   });
 
