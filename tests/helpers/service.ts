@@ -62,13 +62,21 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     }
     await rm(opts.dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  while (failed || !opts.ready.test(output)) {
-    if (!running() || Date.now() > deadline) {
-      await stop();
-      throw new Error(`${opts.name} did not start (exit ${child.exitCode}):\n${output.slice(-4_000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
+  // Ready when a line of its output says so; not if it exits (or cannot start) or the time is up.
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const ready = await new Promise<boolean>((resolve) => {
+    const check = () => {
+      if (opts.ready.test(output)) resolve(true);
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    void exited.then(() => resolve(false));
+    deadline = setTimeout(() => resolve(false), opts.timeoutMs ?? 10_000);
+  });
+  clearTimeout(deadline);
+  if (failed || !ready) {
+    await stop();
+    throw new Error(`${opts.name} did not start (exit ${child.exitCode}):\n${output.slice(-4_000)}`);
   }
   return { child, pid: child.pid!, exited, log: () => output, kill, stop };
 }

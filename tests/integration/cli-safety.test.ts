@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeMessage, encodeMessage, FrameDecoder, frameMessage, RejectReason, type WireMessage } from '../../src/lib/core/wire.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { PeerEngine } from '../../src/lib/peer/engine.ts';
@@ -63,11 +63,7 @@ async function rawSession(port: number) {
     send: (m: WireMessage) => socket.write(frameMessage(encodeMessage(m))),
     raw: (b: Uint8Array) => socket.write(b),
     async until(check: () => boolean, ms = 5000) {
-      const end = Date.now() + ms;
-      while (!check()) {
-        if (Date.now() > end) throw new Error('timed out');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await vi.waitFor(() => expect(check()).toBe(true), ms);
     }
   };
 }
