@@ -7,15 +7,15 @@
 // Benchmarks are bench/<name>.bench.ts; each runs in its own process (bench/lib/run-one.ts) with
 // a time limit, so a crash or a hang costs one row, never the table. WebRTC needs the private
 // network namespace (shared DESIGN, "WebRTC on loopback and in tests"): outside it, this script
-// builds the site if build/ is missing or older than the sources, copies it to bench/.build (the
-// browser benchmarks serve that copy, so a rebuild elsewhere during a long run cannot pull the
-// site's files from under them), raises the open-file limit to
+// builds the site if build/ is missing or older than the sources (the browser benchmarks serve
+// the build that was current when they started, so a rebuild elsewhere during a long run cannot
+// pull the site's files from under them: server/site-build.ts), raises the open-file limit to
 // the hard limit (the tracker load holds thousands of sockets), and re-runs itself through
 // scripts/netns-run.mjs. Results: the table on stdout, progress on stderr, and
 // bench/results/bench-<full|quick>.json and .md.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,23 +88,6 @@ function buildIfStale() {
   }
 }
 
-/** Copies build/ to bench/.build, which the browser benchmarks serve (bench/lib/app.ts). */
-function snapshotBuild() {
-  const to = join(ROOT, 'bench', '.build');
-  for (let attempt = 1; ; attempt++) {
-    rmSync(to, { recursive: true, force: true });
-    try {
-      cpSync(join(ROOT, 'build'), to, { recursive: true });
-      if (existsSync(join(to, 'handler.js'))) return to;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-    if (attempt >= 3) throw new Error('build/ has no handler.js');
-    // Someone is rebuilding right now: give the build a moment.
-    spawnSync('sleep', ['10']);
-  }
-}
-
 function openFileLimits() {
   const m = /Max open files\s+(\S+)\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
   return m ? { soft: m[1], hard: m[2] } : null;
@@ -112,17 +95,12 @@ function openFileLimits() {
 
 function outer(argv, opts) {
   const selected = BENCHES.filter((b) => (!opts.only || opts.only.has(b.name)) && !opts.skip.has(b.name));
-  let build = null;
-  if (selected.some((b) => b.browser)) {
-    buildIfStale();
-    build = snapshotBuild();
-  }
+  if (selected.some((b) => b.browser)) buildIfStale();
   const inner = [process.execPath, join(ROOT, 'scripts', 'netns-run.mjs'), process.execPath, fileURLToPath(import.meta.url), ...argv];
   // The tracker load holds one socket per simulated peer: use every descriptor the hard limit allows.
   const limits = openFileLimits();
   const command = limits && limits.soft !== limits.hard && existsSync('/usr/bin/prlimit') ? ['/usr/bin/prlimit', `--nofile=${limits.hard}:${limits.hard}`, ...inner] : inner;
-  const env = { ...process.env, ...(build ? { SHOAL_BENCH_BUILD: build } : {}) };
-  const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: 'inherit', env });
+  const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: 'inherit' });
   for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => child.kill(s));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
 }

@@ -4,10 +4,12 @@
 //   node scripts/test.mjs [--only unit|integration|e2e]...
 //
 // 1. unit         npx vitest run --project unit
+//    build        `npm run build`, before the first of integration and e2e: the e2e tests drive
+//                 the production build, and tests/integration/site-build.test.ts rebuilds it
+//                 under a running server
 // 2. integration  npx vitest run --project integration
-// 3. e2e          checks Chromium, runs `npm run build` (the app's e2e tests drive the production
-//                 build), then `node scripts/netns-run.mjs npx vitest run --project e2e` so every
-//                 WebRTC test runs in a private network namespace.
+// 3. e2e          checks Chromium, then `node scripts/netns-run.mjs npx vitest run --project e2e`
+//                 so every WebRTC test runs in a private network namespace.
 //
 // Every step runs even if an earlier one failed, so one run shows everything that is broken.
 // Each vitest also writes a JSON report; the totals across the steps end the output as
@@ -229,7 +231,18 @@ async function main() {
       results.push({ name: 'svelte-kit sync', counts: { passed: 0, failed: 1, skipped: 0 }, note: `exit ${syncCode}` });
     }
 
+    let built = false;
     for (const project of projects) {
+      if (project !== 'unit' && !built) {
+        built = true;
+        log('\n=== build ===');
+        const buildCode = await run('npm', ['run', 'build'], STEP_TIMEOUT_MINUTES.build);
+        stopIfInterrupted();
+        if (buildCode !== 0) {
+          process.stderr.write('test: `npm run build` failed; tests that need the production build will fail too.\n');
+          results.push({ name: 'build', counts: { passed: 0, failed: 1, skipped: 0 }, note: `npm run build exited ${buildCode}` });
+        }
+      }
       log(`\n=== ${project} ===`);
       if (project !== 'e2e') {
         const { counts, note } = await runVitest(project, reportDir);
@@ -245,14 +258,6 @@ async function main() {
         );
         results.push({ name: 'e2e', counts: { passed: 0, failed: 1, skipped: 0 }, note: 'Chromium missing' });
         continue;
-      }
-
-      // The app's e2e tests serve build/ (adapter-node); build it fresh every run.
-      const buildCode = await run('npm', ['run', 'build'], STEP_TIMEOUT_MINUTES.build);
-      stopIfInterrupted();
-      if (buildCode !== 0) {
-        process.stderr.write('test: `npm run build` failed; e2e tests that need the production build will fail too.\n');
-        results.push({ name: 'build', counts: { passed: 0, failed: 1, skipped: 0 }, note: `npm run build exited ${buildCode}` });
       }
 
       const { counts, note } = await runVitest('e2e', reportDir, ['node', 'scripts/netns-run.mjs']);

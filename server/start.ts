@@ -1,28 +1,22 @@
 /**
  * Production entry: `npm run serve` (or `npm start`, which builds first). Serves the built
- * SvelteKit site (build/handler.js) and the tracker on one port. Environment: see env.ts.
+ * SvelteKit site and the tracker on one port. Environment: see env.ts. The site is the build
+ * `build` points at when the process starts (site-build.ts): a later `npm run build` swaps the
+ * link to a new build and this process keeps serving the one it started with until restarted.
  * `--no-site`: the tracker only (Socket.IO and REST), e.g. for extra tracker processes behind a
  * proxy that sends page requests elsewhere.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/lib/log.ts';
 import { EnvError, readServerEnv } from './env.ts';
 import { RedisUnreachableError } from './redis-shared.ts';
-import { startShoalServer, type RequestHandler } from './shoal-server.ts';
+import { startShoalServer } from './shoal-server.ts';
+import { openSiteBuild, SiteBuildError, siteBuildPaths, type OpenSiteBuild } from './site-build.ts';
 
 const log = createLogger('server');
 
-async function loadHandler(): Promise<RequestHandler> {
-  const url = new URL('../build/handler.js', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) {
-    throw new EnvError(`The site is not built (${fileURLToPath(url)} is missing). Run \`npm run build\` first, or \`npm start\` to build and serve.`);
-  }
-  const mod = (await import(url.href)) as { handler?: RequestHandler };
-  if (typeof mod.handler !== 'function') throw new EnvError(`${fileURLToPath(url)} does not export a handler: rebuild with adapter-node.`);
-  return mod.handler;
-}
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -32,13 +26,16 @@ async function main(): Promise<void> {
   if (process.env.DATABASE_URL && !env.redis) {
     log.warn('DATABASE_URL is not used: several tracker processes share their index and presence through Redis (REDIS_URL); this one uses SQLite.');
   }
-  const handler = args.includes('--no-site') ? undefined : await loadHandler();
+  const site: OpenSiteBuild | undefined = args.includes('--no-site') ? undefined : await openSiteBuild(siteBuildPaths(ROOT));
+  if (site?.unmarked) {
+    log.warn('cannot mark the build this process serves as in use; a build two builds from now would delete it under this process (restart after each build)', { err: site.unmarked.message });
+  }
   const dataDir = resolve(env.dataDir);
   const server = await startShoalServer({
     port: env.port,
     host: env.host,
     dataDir,
-    handler,
+    handler: site?.handler,
     iceServers: env.iceServers,
     turn: env.turn,
     iceTransportPolicy: env.iceTransportPolicy,
@@ -49,6 +46,7 @@ async function main(): Promise<void> {
     log
   });
   log.info(`Shoal is listening on ${server.url}`, {
+    site: site ? relative(ROOT, site.dir) : 'none (--no-site)',
     ...(env.redis ? {} : { dataDir }),
     iceServers: env.iceServers.length,
     turn: env.turn ? env.turn.urls.join(',') : 'none',
@@ -65,7 +63,10 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`${signal}: stopping`);
     server.close().then(
-      () => process.exit(0),
+      () => {
+        site?.release();
+        process.exit(0);
+      },
       (err: unknown) => {
         log.error('stopping failed', { err: String(err) });
         process.exit(1);
@@ -87,7 +88,7 @@ function listenMessage(err: NodeJS.ErrnoException & { address?: string; port?: n
 
 main().catch((err: unknown) => {
   const listen = listenMessage(err as NodeJS.ErrnoException);
-  if (err instanceof EnvError || err instanceof RedisUnreachableError) log.error(err.message);
+  if (err instanceof EnvError || err instanceof RedisUnreachableError || err instanceof SiteBuildError) log.error(err.message);
   else if (listen) log.error(listen);
   else log.error('could not start', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   process.exit(1);

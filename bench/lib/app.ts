@@ -1,15 +1,14 @@
 /**
  * The real Shoal server (tracker + the production SvelteKit build) for browser benchmarks. It
- * serves the runner's snapshot of build/ (SHOAL_BENCH_BUILD, see scripts/bench.mjs), so that an
+ * serves the build `build` pointed at when it started (server/site-build.ts), so that an
  * `npm run build` elsewhere during a long run cannot pull the site's files from under it.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { silentLogger } from '../../src/lib/log.ts';
-import { startShoalServer, type RequestHandler } from '../../server/shoal-server.ts';
+import { startShoalServer } from '../../server/shoal-server.ts';
+import { openSiteBuild, siteBuildPaths } from '../../server/site-build.ts';
 
 export interface BenchApp {
   url: string;
@@ -17,16 +16,14 @@ export interface BenchApp {
 }
 
 export async function startBenchApp(): Promise<BenchApp> {
-  const dir = resolve(process.env.SHOAL_BENCH_BUILD || 'build');
-  const handlerPath = join(dir, 'handler.js');
-  if (!existsSync(handlerPath)) throw new Error(`No production build at ${handlerPath}: run \`npm run build\` (npm run bench does).`);
-  const { handler } = (await import(pathToFileURL(handlerPath).href)) as { handler: RequestHandler };
+  const site = await openSiteBuild(siteBuildPaths(resolve('.')));
   const dataDir = await mkdtemp(join(tmpdir(), 'shoal-bench-app-'));
-  const server = await startShoalServer({ host: '127.0.0.1', port: 0, dataDir, handler, log: silentLogger });
+  const server = await startShoalServer({ host: '127.0.0.1', port: 0, dataDir, handler: site.handler, log: silentLogger });
   return {
     url: server.url,
     async close() {
       await server.close();
+      site.release();
       await rm(dataDir, { recursive: true, force: true });
     }
   };

@@ -1,16 +1,17 @@
 /**
  * Test helper: the real Shoal server (tracker + the production SvelteKit build) on 127.0.0.1
  * port 0, its SQLite file in a temporary directory. Needs `npm run build` first (npm test does it).
+ * Serves the build `build` pointed at when the app started, as `npm run serve` does
+ * (server/site-build.ts), so a rebuild during a test run changes nothing under it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { collectPageErrors, type PageErrorCollector } from './chromium.ts';
-import { startShoalServer, type RequestHandler, type ShoalServer, type ShoalServerOptions } from '../../server/shoal-server.ts';
+import { startShoalServer, type ShoalServer, type ShoalServerOptions } from '../../server/shoal-server.ts';
+import { openSiteBuild, siteBuildPaths } from '../../server/site-build.ts';
 
 export interface TestApp {
   url: string;
@@ -20,17 +21,19 @@ export interface TestApp {
 }
 
 export async function startTestApp(opts: Partial<ShoalServerOptions> = {}): Promise<TestApp> {
-  const handlerPath = resolve('build/handler.js');
-  if (!existsSync(handlerPath)) throw new Error(`No production build at ${handlerPath}: run \`npm run build\` first (npm test does).`);
-  const { handler } = (await import(pathToFileURL(handlerPath).href)) as { handler: RequestHandler };
+  const site = await openSiteBuild(siteBuildPaths(resolve('.')));
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'shoal-e2e-')));
-  const server = await startShoalServer({ host: '127.0.0.1', port: 0, ...opts, dataDir, handler });
+  const server = await startShoalServer({ host: '127.0.0.1', port: 0, ...opts, dataDir, handler: site.handler }).catch((err: unknown) => {
+    site.release();
+    throw err;
+  });
   return {
     url: server.url,
     server,
     dataDir,
     async close() {
       await server.close();
+      site.release();
       if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
     }
   };
