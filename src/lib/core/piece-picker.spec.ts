@@ -254,3 +254,61 @@ describe('PiecePicker', () => {
     }
   });
 });
+
+describe('PiecePicker with a random order (swarming)', () => {
+  it('breaks rarity ties by an order drawn per download, so two downloads of one swarm ask for different chunks', async () => {
+    const { seededRandom } = await import('./prng.ts');
+    const firsts = new Set<string>();
+    for (let seed = 1; seed <= 8; seed++) {
+      const p = new PiecePicker(new Bitfield(32), { random: seededRandom(seed) });
+      p.setPeer('seeder', all(32));
+      const picked = p.pick('seeder', 4);
+      expect(new Set(picked).size).toBe(4);
+      firsts.add(picked.join(','));
+      // The same seed replays the same order.
+      const again = new PiecePicker(new Bitfield(32), { random: seededRandom(seed) });
+      again.setPeer('seeder', all(32));
+      expect(again.pick('seeder', 4)).toEqual(picked);
+    }
+    // Eight downloads, eight different sets of first requests; none is the index order.
+    expect(firsts.size).toBe(8);
+    expect(firsts.has('0,1,2,3')).toBe(false);
+  });
+
+  it('still picks rarest first: the random order only orders chunks of equal availability', async () => {
+    const { seededRandom } = await import('./prng.ts');
+    const p = new PiecePicker(new Bitfield(12), { random: seededRandom(7) });
+    p.setPeer('a', all(12));
+    p.setPeer('b', bits(12, range(0, 8)));
+    p.setPeer('c', bits(12, range(0, 4)));
+    const picked = p.pick('a', 12);
+    // Availability 1 (8..11) before 2 (4..7) before 3 (0..3), each group in some order.
+    expect(picked.slice(0, 4).sort((x, y) => x - y)).toEqual([8, 9, 10, 11]);
+    expect(picked.slice(4, 8).sort((x, y) => x - y)).toEqual([4, 5, 6, 7]);
+    expect(picked.slice(8).sort((x, y) => x - y)).toEqual([0, 1, 2, 3]);
+    expect(picked).not.toEqual([8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3]);
+  });
+
+  it('picks the first chunks in random order regardless of rarity, then turns to rarest first', async () => {
+    const { seededRandom } = await import('./prng.ts');
+    const random = seededRandom(1);
+    // The same draw the picker makes, to know its order.
+    const order = new PiecePicker(new Bitfield(16), { random: seededRandom(1) });
+    order.setPeer('x', all(16));
+    const randomOrder = order.pick('x', 16);
+    const have = new Bitfield(16);
+    const p = new PiecePicker(have, { random, randomFirst: 2 });
+    p.setPeer('a', all(16));
+    p.setPeer('b', bits(16, range(0, 15))); // chunk 15 is the rarest (only a has it)
+    // This seed's order does not start with the rarest chunk, so rarity is visibly ignored.
+    expect(randomOrder.slice(0, 2)).not.toContain(15);
+    const first = p.pick('a', 1);
+    expect(first).toEqual([randomOrder[0]]);
+    p.complete(first[0], 'a');
+    const second = p.pick('a', 1);
+    expect(second).toEqual([randomOrder.filter((c) => c !== first[0])[0]]);
+    p.complete(second[0], 'a');
+    // Two chunks held: rarity rules now.
+    expect(p.pick('a', 1)).toEqual([15]);
+  });
+});

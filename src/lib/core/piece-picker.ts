@@ -1,21 +1,51 @@
 import { Bitfield } from './bitfield.ts';
 
+export interface PickerOptions {
+  /**
+   * Random source in [0, 1) for this download's tie-break order (a random permutation of the
+   * chunks, drawn once). Absent: ties go to the lower index (deterministic, for tests).
+   */
+  random?: () => number;
+  /**
+   * While we hold fewer than this many chunks, pick in the random order alone, ignoring rarity:
+   * a newcomer then completes a few chunks quickly from whoever serves it, and so has something
+   * to trade, and two newcomers fed by the same seeder hold different chunks. Default 0.
+   */
+  randomFirst?: number;
+}
+
 /**
- * Chooses which chunk to ask of which peer: rarest first among the chunks a peer has and we lack,
- * skipping chunks already in flight; once every missing chunk is in flight (endgame), a chunk
- * may be asked of a second peer. Pure bookkeeping: the caller sends and cancels.
+ * Chooses which chunk to ask of which peer: a few chunks in random order first, then rarest
+ * first among the chunks a peer has and we lack, ties broken by a random order drawn per
+ * download (so downloaders that see the same swarm still ask for different chunks), skipping
+ * chunks already in flight; once every missing chunk is in flight (endgame), a chunk may be
+ * asked of a second peer. Pure bookkeeping: the caller sends and cancels.
  */
 export class PiecePicker {
   readonly have: Bitfield;
   /** How many connected peers have each chunk. */
   readonly #availability: Uint16Array;
+  /** chunk → its place in this download's tie-break order. */
+  readonly #rank: Uint32Array;
+  readonly #randomFirst: number;
   /** chunk → peers it is in flight with. */
   readonly #inFlight = new Map<number, Set<string>>();
   readonly #peers = new Map<string, Bitfield>();
 
-  constructor(have: Bitfield) {
+  constructor(have: Bitfield, opts: PickerOptions = {}) {
     this.have = have;
     this.#availability = new Uint16Array(have.size);
+    this.#randomFirst = opts.randomFirst ?? 0;
+    const order = Array.from({ length: have.size }, (_, i) => i);
+    if (opts.random) {
+      // Fisher–Yates with the injected source.
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(opts.random() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+    }
+    this.#rank = new Uint32Array(have.size);
+    order.forEach((chunk, place) => (this.#rank[chunk] = place));
   }
 
   get size(): number {
@@ -85,7 +115,9 @@ export class PiecePicker {
         if (!this.have.get(i) && bits.get(i) && asked && !asked.has(peer) && asked.size < 2) candidates.push(i);
       }
     }
-    candidates.sort((a, b) => this.#availability[a] - this.#availability[b] || a - b);
+    const rank = this.#rank;
+    if (this.have.count < this.#randomFirst) candidates.sort((a, b) => rank[a] - rank[b]);
+    else candidates.sort((a, b) => this.#availability[a] - this.#availability[b] || rank[a] - rank[b]);
     const chosen = candidates.slice(0, max);
     for (const c of chosen) {
       const set = this.#inFlight.get(c) ?? new Set<string>();

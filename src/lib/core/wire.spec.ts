@@ -445,3 +445,14 @@ describe('FrameDecoder', () => {
     }
   });
 });
+
+describe('the choke example of docs/PROTOCOL.md §11', () => {
+  const id = '98b659bc84afc041139a29f516db93c95dd611a078d479d8aefff721811da6a8';
+  it('a choke is reject(WHOLE_FILE, busy); the unchoke is a have', () => {
+    const choke = `06 ${id} ffffffff 03`.replace(/ /g, '');
+    expect(hex(encodeMessage({ type: 'reject', id, chunk: WHOLE_FILE, reason: RejectReason.busy }))).toBe(choke);
+    expect(plain(decodeMessage(Buffer.from(choke, 'hex')))).toEqual({ type: 'reject', id, chunk: WHOLE_FILE, reason: RejectReason.busy });
+    expect(Buffer.from(choke, 'hex').length).toBe(38);
+    expect(hex(encodeMessage({ type: 'have', id, count: 1, bitfield: new Uint8Array([0x80]) }))).toBe(`02${id}0000000180`);
+  });
+});

@@ -24,8 +24,32 @@ export const LOW_WATER_MARK = 1024 * 1024;
 /** How often a download asks the directory for new peers while it runs. */
 export const PEER_REFRESH_MS = 5_000;
 
-/** Peers one download connects to at most. */
-export const MAX_PEERS_PER_DOWNLOAD = 8;
+/**
+ * Peers one download connects to at most (downloaders included, whatever they hold). BitTorrent
+ * clients keep 30–80 per torrent; rarest-first needs a wide view of the swarm, and upload slots
+ * (UPLOAD_SLOTS) keep the number actually served small, so a connection mostly costs its have
+ * updates. Measured: see README "Swarm".
+ */
+export const MAX_PEERS_PER_DOWNLOAD = 30;
+
+/**
+ * While a download holds fewer chunks than this, it picks in random order rather than rarest
+ * first, so it has something to trade soon (BitTorrent's "random first piece"; libtorrent's
+ * initial threshold is 4).
+ */
+export const RANDOM_FIRST_CHUNKS = 4;
+
+/**
+ * Regular upload slots per file: at most this many interested peers are served at once, plus
+ * one optimistic slot (BitTorrent's default is 4). Measured: see README "Swarm".
+ */
+export const UPLOAD_SLOTS = 4;
+
+/** How often upload slots are reassigned by rate (BitTorrent: every 10 s). */
+export const RECHOKE_INTERVAL_MS = 10_000;
+
+/** The optimistic slot moves every this many rechokes: 30 s at 10 s (BitTorrent's period). */
+export const OPTIMISTIC_EVERY = 3;
 
 /** How long to wait for a WebRTC or TCP connection before giving up on a peer. */
 export const CONNECT_TIMEOUT_MS = 20_000;

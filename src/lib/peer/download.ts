@@ -12,7 +12,8 @@ import {
   MAX_PIPELINE,
   PEER_REFRESH_MS,
   REQUEST_TIMEOUT_MS,
-  MAX_REQUEST_AGE_MS
+  MAX_REQUEST_AGE_MS,
+  RANDOM_FIRST_CHUNKS
 } from './constants.ts';
 import { Emitter } from './emitter.ts';
 import type { ChunkStore, Directory, RemotePeer } from './ports.ts';
@@ -70,6 +71,8 @@ export interface DownloadContext {
   /** This peer's reputation book: events go in, scores order and drop peers. */
   reputation: { record(peerId: string, type: ReputationEventType): void; score(peerId: string): number; isBad(peerId: string): boolean };
   now?: () => number;
+  /** Random source for the picker's order (default Math.random). */
+  random?: () => number;
 }
 
 interface PeerState {
@@ -84,6 +87,8 @@ interface PeerState {
   lastProgress: number;
   /** The session's bytesDown at lastProgress. */
   seenBytes: number;
+  /** The peer chokes us (PROTOCOL.md §11): nothing is asked of it until its next `have`. */
+  choked: boolean;
 }
 
 /**
@@ -118,7 +123,7 @@ export class Download extends Emitter<DownloadEvents> {
     this.have = have;
     this.#ctx = ctx;
     this.#now = ctx.now ?? Date.now;
-    this.#picker = new PiecePicker(have);
+    this.#picker = new PiecePicker(have, { random: ctx.random ?? Math.random, randomFirst: RANDOM_FIRST_CHUNKS });
     this.#bytesDone = have.indices().reduce((sum, i) => sum + chunkLength(manifest.size, manifest.chunkSize, i), 0);
   }
 
@@ -167,10 +172,13 @@ export class Download extends Emitter<DownloadEvents> {
         meter: new RateMeter(),
         inFlight: new Map(),
         lastProgress: this.#now(),
-        seenBytes: session.bytesDown
+        seenBytes: session.bytesDown,
+        choked: false
       };
       this.#peers.set(session.remoteId, peer);
     }
+    // A `have` after a choke is the unchoke.
+    peer.choked = false;
     this.#picker.setPeer(session.remoteId, bits);
     this.#fill();
   }
@@ -228,15 +236,28 @@ export class Download extends Emitter<DownloadEvents> {
   onReject(session: PeerSession, chunk: number, reason: RejectReasonCode): void {
     const peer = this.#peers.get(session.remoteId);
     if (!peer) return;
+    if (chunk === WHOLE_FILE && reason === RejectReason.busy) return this.#onChoked(peer);
     if (chunk === WHOLE_FILE) {
       this.#dropPeer(session.remoteId, false);
       return this.#fill();
     }
     peer.inFlight.delete(chunk);
     this.#picker.release(session.remoteId, chunk);
-    // The peer said it had this chunk (or could take the request): a refusal counts against it.
-    if (reason !== RejectReason.storageError) this.#ctx.reputation.record(session.remoteId, 'refused');
+    // The peer said it had this chunk: refusing it counts against the peer. Busy (a full queue,
+    // or a request that crossed our choke) is not misbehaviour, nor is a failing disk.
+    if (reason !== RejectReason.storageError && reason !== RejectReason.busy) this.#ctx.reputation.record(session.remoteId, 'refused');
     if (reason === RejectReason.busy) peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
+    this.#fill();
+  }
+
+  /** The peer choked us: it dropped our requests, so they are asked elsewhere; its bitfield still counts for rarity. */
+  #onChoked(peer: PeerState): void {
+    peer.choked = true;
+    for (const chunk of peer.inFlight.keys()) {
+      peer.session.forget(this.id, chunk);
+      this.#picker.release(peer.session.remoteId, chunk);
+    }
+    peer.inFlight.clear();
     this.#fill();
   }
 
@@ -285,6 +306,7 @@ export class Download extends Emitter<DownloadEvents> {
     if (this.state === 'done' || this.state === 'paused' || this.state === 'failed') return;
     const ordered = [...this.#peers].sort(([a], [b]) => this.#ctx.reputation.score(b) - this.#ctx.reputation.score(a));
     for (const [peerId, peer] of ordered) {
+      if (peer.choked) continue;
       const want = peer.pipeline - peer.inFlight.size;
       if (want <= 0) continue;
       for (const chunk of this.#picker.pick(peerId, want)) {
@@ -300,6 +322,7 @@ export class Download extends Emitter<DownloadEvents> {
     for (const p of this.#peers.values()) inFlight += p.inFlight.size;
     if (inFlight > 0 || this.#storing > 0) this.#setState('downloading', '');
     else if (this.#peers.size === 0) this.#setState('waiting', this.#connecting.size > 0 ? 'Connecting to peers…' : 'No peer with this file is online; waiting for one.');
+    else if ([...this.#peers.values()].every((p) => p.choked)) this.#setState('waiting', 'Every connected peer is serving others (choked); waiting for an upload slot.');
     else this.#setState('waiting', 'Connected peers have none of the missing chunks; waiting.');
   }
 
@@ -376,7 +399,8 @@ export class Download extends Emitter<DownloadEvents> {
     if (!this.#timer) return;
     this.#directoryPeers = found;
     const candidates = found
-      .filter((p) => p.have > 0 && !this.#peers.has(p.peerId) && !this.#isBanned(p.peerId) && !this.#connecting.has(p.peerId))
+      // Downloaders with nothing yet are connected too: they trade chunks as soon as they have any.
+      .filter((p) => !this.#peers.has(p.peerId) && !this.#isBanned(p.peerId) && !this.#connecting.has(p.peerId))
       .sort((a, b) => this.#ctx.reputation.score(b.peerId) - this.#ctx.reputation.score(a.peerId) || Number(b.seeder) - Number(a.seeder) || b.have - a.have)
       .slice(0, MAX_PEERS_PER_DOWNLOAD - this.#peers.size);
     for (const p of candidates) void this.#connect(p.peerId);

@@ -1,6 +1,7 @@
 import { Bitfield } from '../core/bitfield.ts';
 import { chunkLength } from '../core/chunks.ts';
 import { verifyManifest, type Sha256 } from '../core/manifest.ts';
+import { Choker, type ChokeChanges } from '../core/choker.ts';
 import { parseReputation, ReputationBook, type PeerReputation, type ReputationEventType } from '../core/reputation.ts';
 import { RateMeter } from './rate-meter.ts';
 import { UploadLimiter } from './upload-limiter.ts';
@@ -8,6 +9,7 @@ import { Download, type DownloadStatus } from './download.ts';
 import { Emitter } from './emitter.ts';
 import type { ChunkStore, Connector, Directory, ReputationStore, StoredFile, Visibility, Wire } from './ports.ts';
 import { PeerSession, type SessionHost } from './session.ts';
+import { OPTIMISTIC_EVERY, RECHOKE_INTERVAL_MS, UPLOAD_SLOTS } from './constants.ts';
 
 export interface EngineOptions {
   peerId: string;
@@ -22,6 +24,10 @@ export interface EngineOptions {
   reportIntervalMs?: number;
   /** Upload rate limit in bytes per second for all connections together; 0 or absent: none. */
   uploadLimit?: number;
+  /** Regular upload slots per file (default UPLOAD_SLOTS); one optimistic slot comes on top. */
+  uploadSlots?: number;
+  /** Random source for piece picking and choking (default Math.random). */
+  random?: () => number;
 }
 
 /** Totals since this engine started, for the peer dashboard. */
@@ -72,6 +78,11 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
   readonly #uploadedByFile = new Map<string, number>();
   #completed = 0;
   #reported = { up: 0, down: 0, completed: 0 };
+  /** Upload slots, one choker per file we serve. */
+  readonly #chokers = new Map<string, Choker>();
+  #rechokeTimer: ReturnType<typeof setInterval> | null = null;
+  readonly #uploadSlots: number;
+  readonly #random: () => number;
 
   constructor(opts: EngineOptions) {
     super();
@@ -85,7 +96,9 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     this.#directory = opts.directory;
     this.#connector = opts.connector;
     this.#sha256 = opts.sha256;
-    this.#connector.onIncoming((peerId, wire) => this.#adopt(wire, peerId));
+    this.#uploadSlots = opts.uploadSlots ?? UPLOAD_SLOTS;
+    this.#random = opts.random ?? Math.random;
+    this.#connector.onIncoming((peerId, wire) => this.#adopt(wire, peerId, false));
   }
 
   /** Loads what the store holds, announces it, and resumes unfinished downloads. */
@@ -99,6 +112,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     for (const file of await this.#store.listFiles()) this.#files.set(file.id, file);
     if (this.#stopped) return;
     this.#reportTimer = setInterval(() => void this.#report(), this.#reportIntervalMs);
+    this.#rechokeTimer = setInterval(() => this.rechoke(), RECHOKE_INTERVAL_MS);
     // Offline now: the caller announces again when the directory comes back.
     await this.announceAll().catch(() => undefined);
     for (const file of this.#files.values()) {
@@ -199,6 +213,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#reportTimer) clearInterval(this.#reportTimer);
+    if (this.#rechokeTimer) clearInterval(this.#rechokeTimer);
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
     if (this.#reputationStore) void this.#saveReputation();
     for (const d of this.#downloads.values()) d.destroy();
@@ -228,12 +243,60 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     return this.uploadLimiter.take(bytes);
   }
 
+  /**
+   * One round of upload slots for every file (RECHOKE_INTERVAL_MS): regular slots by
+   * reciprocation while downloading, by upload rate while seeding; the optimistic slot moves.
+   */
+  rechoke(): void {
+    for (const [id, choker] of this.#chokers) {
+      const file = this.#files.get(id);
+      if (!file) {
+        this.#chokers.delete(id);
+        continue;
+      }
+      this.#applyChokes(id, choker.rechoke(file.have.complete));
+    }
+  }
+
+  /** Peers unchoked for a file (for dashboards and tests). */
+  unchokedPeers(id: string): string[] {
+    return this.#chokers.get(id)?.unchoked() ?? [];
+  }
+
+  #chokerOf(id: string): Choker {
+    let c = this.#chokers.get(id);
+    if (!c) {
+      c = new Choker({ slots: this.#uploadSlots, optimisticEvery: OPTIMISTIC_EVERY, random: this.#random });
+      this.#chokers.set(id, c);
+    }
+    return c;
+  }
+
+  /** A remote that sent a `have` for a file we hold: it competes for an upload slot. */
+  #offer(session: PeerSession, id: string, mine: Bitfield, theirs: Bitfield): void {
+    const choker = this.#chokerOf(id);
+    const interested = lacksAny(theirs, mine);
+    if (choker.has(session.remoteId)) return this.#applyChokes(id, choker.setInterested(session.remoteId, interested));
+    const changes = choker.add(session.remoteId, interested);
+    // Our `have` (the answer, or our own interest) told it it may ask: unless it got a slot, say otherwise.
+    if (!choker.isUnchoked(session.remoteId)) session.choke(id);
+    this.#applyChokes(id, changes);
+  }
+
+  #applyChokes(id: string, changes: ChokeChanges): void {
+    const file = this.#files.get(id);
+    if (!file) return;
+    for (const peerId of changes.choke) this.#sessions.get(peerId)?.choke(id);
+    for (const peerId of changes.unchoke) this.#sessions.get(peerId)?.unchoke(id, file.have);
+  }
+
   #startDownload(file: StoredFile): Download {
     const d = new Download(file.id, file.manifest, file.have, {
       store: this.#store,
       directory: this.#directory,
       sha256: this.#sha256,
       now: this.#now,
+      random: this.#random,
       openSession: (peerId) => this.#openSession(peerId),
       chunkStored: (id) => this.#chunkStored(id),
       completed: (id) => void this.#onCompleted(id),
@@ -249,15 +312,25 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     d.start();
     // Sessions already open to peers may have the file: ask them too.
     for (const s of this.#sessions.values()) if (s.remoteReady) s.sendHave(file.id, file.have);
+    // Join the swarm at once, whatever we hold: other downloaders connect to us and trade.
+    if (!file.have.complete) {
+      void this.#directory.announce([{ id: file.id, manifest: file.manifest, have: file.have.count, visibility: file.visibility }]).catch(() => undefined);
+    }
     return d;
   }
 
   #chunkStored(id: string): void {
     const file = this.#files.get(id);
     if (!file) return;
-    for (const s of this.#sessions.values()) if (s.haveSent.has(id)) s.sendHave(id, file.have);
-    // Tell the tracker how far we are every 16 chunks, so others can use us as a source.
-    if (file.have.count % 16 === 0) void this.#directory.announce([{ id, have: file.have.count }]).catch(() => undefined);
+    const choker = this.#chokers.get(id);
+    for (const s of this.#sessions.values()) {
+      if (s.haveSent.has(id)) s.sendHave(id, file.have);
+      // A peer that had everything we held may lack the new chunk: it may want a slot now.
+      const theirs = s.remoteHave.get(id);
+      if (choker && theirs && choker.has(s.remoteId)) this.#applyChokes(id, choker.setInterested(s.remoteId, lacksAny(theirs, file.have)));
+    }
+    // Tell the tracker how far we are (the first chunk, then every 16), for its counts and lists.
+    if (file.have.count === 1 || file.have.count % 16 === 0) void this.#directory.announce([{ id, have: file.have.count }]).catch(() => undefined);
   }
 
   #record(peerId: string, type: ReputationEventType): void {
@@ -302,16 +375,23 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     if (!pending) {
       pending = this.#connector
         .connect(peerId)
-        .then((wire) => this.#adopt(wire, peerId))
+        .then((wire) => this.#adopt(wire, peerId, true))
         .then((session) => waitReady(session))
+        .catch((err: unknown) => {
+          // Both sides dialled at once and the other connection was kept: use that one.
+          const kept = this.#sessions.get(peerId);
+          if (kept && !kept.destroyed && kept.remoteReady) return kept;
+          throw err;
+        })
         .finally(() => this.#pendingSessions.delete(peerId));
       this.#pendingSessions.set(peerId, pending);
     }
     return pending;
   }
 
-  #adopt(wire: Wire, peerId: string): PeerSession {
+  #adopt(wire: Wire, peerId: string, outgoing: boolean): PeerSession {
     const session = new PeerSession(wire, this, peerId);
+    const dialler = outgoing ? this.peerId : peerId;
     if (this.#stopped) {
       session.close('peer stopping');
       return session;
@@ -323,32 +403,54 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
       }
       const previous = this.#sessions.get(peerId);
       if (previous && previous !== session && !previous.destroyed) {
-        // Two connections to one peer (both dialled at once): keep the newer one.
+        // Two connections to one peer. Dialled by both at once: both sides keep the one dialled
+        // by the lower peer id (keeping "the newer" closed both when each side saw the other's
+        // last). Dialled twice by the same side: the newer one (the old one is likely dead).
+        const before = diallers.get(previous)!;
+        if (before !== dialler && before < dialler) {
+          session.close('duplicate connection: the one dialled by the lower peer id is kept');
+          return;
+        }
         previous.close('replaced by a newer connection');
       }
+      diallers.set(session, dialler);
       this.#sessions.set(peerId, session);
       this.emit('sessions');
     });
     session.on('have', (id, bits) => {
       const mine = this.#files.get(id);
+      if (mine && bits.size !== mine.have.size) {
+        // Wrong count for a file we know: ignored, not answered (docs/PROTOCOL.md §6, "have").
+        this.emit('warning', session.remoteId, 'BAD_HAVE', `Peer announced ${bits.size} chunks for a file of ${mine.have.size}; ignored.`, id);
+        return;
+      }
       if (!session.haveSent.has(id)) {
         if (mine) session.sendHave(id, mine.have);
         else session.sendUnknown(id);
       }
       this.#downloads.get(id)?.onHave(session, bits);
+      if (mine && this.#sessions.get(peerId) === session) this.#offer(session, id, mine.have, bits);
     });
     session.on('chunk', (id, chunk, bytes) => {
       this.#down.add(bytes.length);
+      this.#chokers.get(id)?.received(peerId, bytes.length);
       void this.#downloads.get(id)?.onChunk(session, chunk, bytes);
     });
     session.on('uploaded', (id, _chunk, bytes) => {
       this.#up.add(bytes);
+      this.#chokers.get(id)?.sent(peerId, bytes);
       this.#uploadedByFile.set(id, (this.#uploadedByFile.get(id) ?? 0) + bytes);
       this.#record(session.remoteId, 'goodUpload');
     });
     session.on('reject', (id, chunk, reason) => this.#downloads.get(id)?.onReject(session, chunk, reason));
     session.on('close', (reason) => {
       if (this.#sessions.get(peerId) === session) this.#sessions.delete(peerId);
+      if (!this.#sessions.has(peerId)) {
+        for (const id of session.remoteHave.keys()) {
+          const choker = this.#chokers.get(id);
+          if (choker?.has(peerId)) this.#applyChokes(id, choker.remove(peerId));
+        }
+      }
       // We closed it because the remote broke the protocol: that counts like corrupt data.
       if (/^WIRE_/.test(reason)) this.#record(peerId, 'corrupt');
       for (const d of this.#downloads.values()) d.onSessionClosed(session);
@@ -357,6 +459,16 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     });
     return session;
   }
+}
+
+/** Which peer dialled each session (for choosing between two connections to one peer). */
+const diallers = new WeakMap<PeerSession, string>();
+
+/** True if `theirs` lacks a chunk `mine` holds: the remote is interested in us. */
+function lacksAny(theirs: Bitfield, mine: Bitfield): boolean {
+  if (theirs.size !== mine.size) return false;
+  for (let i = 0; i < mine.bytes.length; i++) if ((mine.bytes[i] & ~theirs.bytes[i]) !== 0) return true;
+  return false;
 }
 
 function waitReady(session: PeerSession): Promise<PeerSession> {

@@ -6,13 +6,19 @@ import { memoryWirePair } from './memory-wire.ts';
  * others by id. For tests of the engine without sockets.
  */
 export class MemoryNetwork {
+  /** Whether `from` may dial `to` (and finds it in whoHas); default: everyone reaches everyone. */
+  readonly #reachable: (from: string, to: string) => boolean;
   readonly #manifests = new Map<string, unknown>();
   readonly #holders = new Map<string, Map<string, number>>();
   readonly #chunkCounts = new Map<string, number>();
   readonly #connectors = new Map<string, MemoryConnector>();
 
+  constructor(opts: { reachable?: (from: string, to: string) => boolean } = {}) {
+    this.#reachable = opts.reachable ?? (() => true);
+  }
+
   connector(peerId: string): Connector {
-    const c = new MemoryConnector(peerId, this.#connectors);
+    const c = new MemoryConnector(peerId, this.#connectors, this.#reachable);
     this.#connectors.set(peerId, c);
     return c;
   }
@@ -35,7 +41,7 @@ export class MemoryNetwork {
       whoHas: async (id: string): Promise<RemotePeer[]> => {
         const count = this.#chunkCounts.get(id) ?? 0;
         return [...(this.#holders.get(id) ?? new Map<string, number>())]
-          .filter(([p]) => p !== peerId && this.#connectors.has(p))
+          .filter(([p]) => p !== peerId && this.#connectors.has(p) && this.#reachable(peerId, p))
           .map(([p, have]) => ({ peerId: p, kind: 'node' as const, have, seeder: have === count }));
       },
       manifest: async (id: string) => {
@@ -59,15 +65,17 @@ class MemoryConnector implements Connector {
   readonly #wires = new Set<Wire>();
   #incoming: (peerId: string, wire: Wire) => void = () => {};
   #closed = false;
+  readonly #reachable: (from: string, to: string) => boolean;
 
-  constructor(peerId: string, all: Map<string, MemoryConnector>) {
+  constructor(peerId: string, all: Map<string, MemoryConnector>, reachable: (from: string, to: string) => boolean) {
     this.#peerId = peerId;
     this.#all = all;
+    this.#reachable = reachable;
   }
 
   async connect(peerId: string): Promise<Wire> {
     const remote = this.#all.get(peerId);
-    if (!remote || this.#closed) throw new Error(`peer ${peerId} unreachable`);
+    if (!remote || this.#closed || !this.#reachable(this.#peerId, peerId)) throw new Error(`peer ${peerId} unreachable`);
     const [mine, theirs] = memoryWirePair();
     this.#wires.add(mine);
     remote.#wires.add(theirs);

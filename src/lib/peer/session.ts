@@ -1,7 +1,7 @@
 import { Bitfield } from '../core/bitfield.ts';
 import { BLOCK_SIZE, PROTOCOL_VERSION } from '../core/constants.ts';
 import { ShoalError } from '../core/errors.ts';
-import { decodeMessage, encodeMessage, RejectReason, type RejectReasonCode, type WireMessage } from '../core/wire.ts';
+import { decodeMessage, encodeMessage, RejectReason, WHOLE_FILE, type RejectReasonCode, type WireMessage } from '../core/wire.ts';
 import { HELLO_TIMEOUT_MS, MAX_UPLOAD_QUEUE } from './constants.ts';
 import { Emitter } from './emitter.ts';
 import type { Wire } from './ports.ts';
@@ -51,6 +51,12 @@ export class PeerSession extends Emitter<SessionEvents> {
   bytesDown = 0;
   /** Ids we have told the remote about with a `have`; it gets our updates for these. */
   readonly haveSent = new Set<string>();
+  /** The remote's latest bitfield for each id it sent a `have` for. */
+  readonly remoteHave = new Map<string, Bitfield>();
+  /** Ids for which we choke the remote: its requests are refused as busy (docs/PROTOCOL.md §11). */
+  readonly #choking = new Set<string>();
+  /** Chokes to send once the chunk being sent ends, so that no chunk is cut short. */
+  readonly #chokeAfterCurrent = new Set<string>();
   readonly #requested = new Map<string, Incoming | null>();
   readonly #uploadQueue: { id: string; chunk: number }[] = [];
   #uploading: string | null = null;
@@ -68,10 +74,37 @@ export class PeerSession extends Emitter<SessionEvents> {
     this.#send({ type: 'hello', version: PROTOCOL_VERSION, peerId: host.peerId, maxMessage: wire.maxMessageSize });
   }
 
-  /** Tells the remote which chunks of `id` we have (also: that we want the file). */
+  /**
+   * Tells the remote which chunks of `id` we have (also: that we want the file). While we choke
+   * the remote for `id`, updates are held back: the next `have` it gets is the unchoke.
+   */
   sendHave(id: string, bits: Bitfield): void {
     this.haveSent.add(id);
+    if (this.#choking.has(id)) return;
     this.#send({ type: 'have', id, count: bits.size, bitfield: bits.bytes });
+  }
+
+  isChoking(id: string): boolean {
+    return this.#choking.has(id);
+  }
+
+  /**
+   * Chokes the remote for `id` (PROTOCOL.md §11): its queued requests are dropped and it is told
+   * with `reject(WHOLE_FILE, busy)` — after the chunk being sent, if it is one of `id`'s.
+   */
+  choke(id: string): void {
+    if (this.#choking.has(id) || this.destroyed) return;
+    this.#choking.add(id);
+    for (let i = this.#uploadQueue.length - 1; i >= 0; i--) if (this.#uploadQueue[i].id === id) this.#uploadQueue.splice(i, 1);
+    if (this.#uploading?.startsWith(`${id}:`)) this.#chokeAfterCurrent.add(id);
+    else this.#send({ type: 'reject', id, chunk: WHOLE_FILE, reason: RejectReason.busy });
+  }
+
+  /** Unchokes the remote for `id`: the `have` with our current bitfield says so. */
+  unchoke(id: string, bits: Bitfield): void {
+    if (!this.#choking.delete(id)) return;
+    this.#chokeAfterCurrent.delete(id);
+    this.sendHave(id, bits);
   }
 
   /** Tells the remote we do not share `id`. */
@@ -160,6 +193,7 @@ export class PeerSession extends Emitter<SessionEvents> {
   }
 
   #onHave(id: string, bits: Bitfield): void {
+    this.remoteHave.set(id, bits);
     this.emit('have', id, bits);
   }
 
@@ -168,6 +202,8 @@ export class PeerSession extends Emitter<SessionEvents> {
     if (!mine) return this.#send({ type: 'reject', id, chunk, reason: RejectReason.unknownContent });
     if (chunk >= mine.size) return this.#send({ type: 'reject', id, chunk, reason: RejectReason.badRequest });
     if (!mine.get(chunk)) return this.#send({ type: 'reject', id, chunk, reason: RejectReason.missingChunk });
+    // Sent before the remote saw our choke: refused, and ignored there (it forgot the request).
+    if (this.#choking.has(id)) return this.#send({ type: 'reject', id, chunk, reason: RejectReason.busy });
     if (this.#uploadQueue.length >= MAX_UPLOAD_QUEUE) return this.#send({ type: 'reject', id, chunk, reason: RejectReason.busy });
     this.#uploadQueue.push({ id, chunk });
     if (this.#uploading === null) void this.#pump();
@@ -200,6 +236,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       if (next) ahead = { req: next, bytes: this.#read(next) };
       if (!bytes) {
         this.#send({ type: 'reject', id, chunk, reason: RejectReason.storageError });
+        this.#flushChoke(id);
         continue;
       }
       for (let offset = 0; offset < bytes.length; offset += BLOCK_SIZE) {
@@ -212,8 +249,15 @@ export class PeerSession extends Emitter<SessionEvents> {
         this.#send({ type: 'data', id, chunk, offset, bytes: bytes.subarray(offset, offset + BLOCK_SIZE) });
       }
       if (!this.#cancelledCurrent && !this.destroyed) this.emit('uploaded', id, chunk, bytes.length);
+      this.#flushChoke(id);
     }
     this.#uploading = null;
+    for (const id of [...this.#chokeAfterCurrent]) this.#flushChoke(id);
+  }
+
+  #flushChoke(id: string): void {
+    if (!this.#chokeAfterCurrent.delete(id) || !this.#choking.has(id)) return;
+    this.#send({ type: 'reject', id, chunk: WHOLE_FILE, reason: RejectReason.busy });
   }
 
   #onData(id: string, chunk: number, offset: number, block: Uint8Array): void {
