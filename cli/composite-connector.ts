@@ -1,4 +1,6 @@
+import { REQUEST_TIMEOUT_MS } from '../src/lib/peer/constants.ts';
 import type { Connector, Wire } from '../src/lib/peer/ports.ts';
+import { IDLE_TIMEOUT_MS } from './constants.ts';
 import type { Counters } from './counters.ts';
 import { ManagedWire } from './managed-wire.ts';
 import type { TokenBucket } from './rate-limit.ts';
@@ -16,13 +18,11 @@ export interface CompositeConnectorOptions {
   /** Shared upload limit, if any. */
   limiter?: TokenBucket | null;
   counters: Counters;
+  /** Closes a session with no message either way for this long (default IDLE_TIMEOUT_MS; 0 for never). */
+  idleTimeoutMs?: number;
+  now?: () => number;
 }
 
-/**
- * One Connector over TCP and WebRTC: a peer LAN discovery has heard from is dialled over TCP
- * (falling back to WebRTC if that fails), any other over WebRTC signalled by the tracker.
- * Incoming connections from both are accepted up to `maxPeers`.
- */
 export interface Connection {
   peerId: string;
   transport: 'tcp' | 'webrtc';
@@ -30,11 +30,27 @@ export interface Connection {
   label: string;
   since: number;
   bytesSent: number;
+  /** When the last message passed either way. */
+  lastActivity: number;
+  /** When the last `request` or `data` passed either way; null if the session never moved a file. */
+  lastTransfer: number | null;
 }
 
+/**
+ * One Connector over TCP and WebRTC: a peer LAN discovery has heard from is dialled over TCP
+ * (falling back to WebRTC if that fails), any other over WebRTC signalled by the tracker.
+ * Connections of both kinds and directions count against `maxPeers`. When it is reached, a new
+ * one evicts the least useful open session rather than being refused (#victim): never one moving
+ * a file (a `request` or `data` passed within REQUEST_TIMEOUT_MS, the engine's own limit for an
+ * answer); first those that said hello and nothing else, then those that never requested or
+ * served anything, then the rest, and among equals the longest silent. Only
+ * when every session is moving a file is a new one refused. Sessions silent for idleTimeoutMs
+ * close (ManagedWire).
+ */
 export class CompositeConnector implements Connector {
   readonly #opts: CompositeConnectorOptions;
-  readonly #wires = new Map<Wire, Connection>();
+  readonly #wires = new Map<ManagedWire, Connection>();
+  readonly #now: () => number;
   /** Bytes sent over every connection so far (wire messages, all kinds). */
   bytesSent = 0;
   #incoming: (peerId: string, wire: Wire) => void = (_p, w) => w.close('not accepting connections');
@@ -42,6 +58,7 @@ export class CompositeConnector implements Connector {
 
   constructor(opts: CompositeConnectorOptions) {
     this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
     opts.tcp?.onIncoming((peerId, wire) => this.#accept(peerId, wire, 'tcp'));
     opts.webrtc?.onIncoming((peerId, wire) => this.#accept(peerId, wire, 'webrtc'));
   }
@@ -52,7 +69,7 @@ export class CompositeConnector implements Connector {
   }
 
   connections(): Connection[] {
-    return [...this.#wires.values()];
+    return [...this.#wires].map(([w, info]) => ({ ...info, lastActivity: w.lastActivity, lastTransfer: w.lastTransfer }));
   }
 
   /** Whether another connection may open now. */
@@ -68,7 +85,7 @@ export class CompositeConnector implements Connector {
 
   async connect(peerId: string, signal?: AbortSignal): Promise<Wire> {
     if (this.#closed) throw new Error('connector closed');
-    if (!this.hasRoom()) throw new Error(`already connected to ${this.#opts.maxPeers} peers (max peers)`);
+    if (!this.hasRoom() && !this.#victim()) throw new Error(`already connected to ${this.#opts.maxPeers} peers (max peers), all of them moving files`);
     const { tcp, webrtc } = this.#opts;
     const addr = this.#opts.lanAddressOf?.(peerId);
     let tcpError: unknown = null;
@@ -98,21 +115,61 @@ export class CompositeConnector implements Connector {
   }
 
   #accept(peerId: string, wire: Wire, transport: Connection['transport']): void {
-    if (this.#closed || !this.hasRoom()) {
-      this.#opts.counters.add('refusedConnections', `${wire.label} too many peers`);
-      wire.close('too many peers');
+    if (this.#closed || !this.#makeRoom()) {
+      const reason = this.#closed ? 'peer stopping' : `TOO_MANY_PEERS: ${this.#opts.maxPeers} sessions open, all of them moving files`;
+      this.#opts.counters.add('refusedConnections', `${wire.label} ${reason}`);
+      wire.close(reason);
       return;
     }
     this.#incoming(peerId, this.#manage(wire, peerId, transport, 'in'));
   }
 
+  /**
+   * The open session a new one may replace when maxPeers is reached, or null: not moving a file;
+   * the least useful first (hello only, then a `have` but nothing moved, then moved something
+   * before), and of those the longest silent.
+   */
+  #victim(): ManagedWire | null {
+    let best: ManagedWire | null = null;
+    for (const w of this.#wires.keys()) {
+      if (w.closed || w.transferring(REQUEST_TIMEOUT_MS)) continue;
+      if (!best || w.usefulness < best.usefulness || (w.usefulness === best.usefulness && w.lastActivity < best.lastActivity)) best = w;
+    }
+    return best;
+  }
+
+  /** True if a session may open now, after evicting the least useful one if the table is full. */
+  #makeRoom(): boolean {
+    while (!this.hasRoom()) {
+      const victim = this.#victim();
+      if (!victim) return false;
+      const info = this.#wires.get(victim)!;
+      const silent = Math.round((this.#now() - victim.lastActivity) / 1000);
+      const worth = ['said hello and nothing else', 'never requested or served anything', 'moved nothing lately'][victim.usefulness];
+      const reason = `EVICTED: room for a new peer; ${worth}, silent for ${silent} s`;
+      this.#opts.counters.add('evictedConnections', `${info.label} ${reason}`);
+      this.#wires.delete(victim);
+      victim.close(reason);
+    }
+    return true;
+  }
+
   #manage(inner: Wire, peerId: string, transport: Connection['transport'], direction: Connection['direction']): Wire {
-    let tracked: Wire | null = null;
-    const info: Connection = { peerId, transport, direction, label: inner.label, since: Date.now(), bytesSent: 0 };
+    if (direction === 'out' && !this.#makeRoom()) {
+      const reason = `TOO_MANY_PEERS: ${this.#opts.maxPeers} sessions open, all of them moving files`;
+      inner.close(reason);
+      throw new Error(reason);
+    }
+    let tracked: ManagedWire | null = null;
+    const now = this.#now();
+    const info: Connection = { peerId, transport, direction, label: inner.label, since: now, bytesSent: 0, lastActivity: now, lastTransfer: null };
     const wire = new ManagedWire(inner, {
+      idleTimeoutMs: this.#opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      now: this.#now,
       limiter: this.#opts.limiter,
-      onClosed: () => {
+      onClosed: (reason) => {
         if (tracked) this.#wires.delete(tracked);
+        if (reason.startsWith('IDLE_TIMEOUT')) this.#opts.counters.add('idleConnections', `${info.label} ${reason}`);
       },
       onSent: (n) => {
         info.bytesSent += n;

@@ -58,11 +58,42 @@ export const MAX_MANIFEST_JSON_BYTES = 5 * 1024 * 1024;
 /** How long a TCP manifest request may take from connect to the last byte. */
 export const MANIFEST_TIMEOUT_MS = 10_000;
 
-/** How long an incoming TCP connection may take to send its first bytes (the hello frame or a manifest request). */
+/**
+ * How long an incoming TCP connection may take to send its first bytes (the hello frame or a
+ * manifest request): a peer sends them as soon as it connects, so this is only room for a slow
+ * network; the same value as the engine's HELLO_TIMEOUT_MS.
+ */
 export const TCP_FIRST_BYTES_TIMEOUT_MS = 10_000;
 
-/** Incoming TCP connections that have not yet said what they are, at most. */
-export const MAX_PENDING_TCP = 64;
+/**
+ * Incoming TCP connections from one address (an IPv6 /64) that have not yet said what they are.
+ * One honest peer has at most one wire dial and one manifest request per file pending; 8 leaves
+ * room for a few peers behind one NAT. A ninth closes the oldest of that address, so silent
+ * sockets from one address never lock out anyone else.
+ */
+export const MAX_PENDING_TCP_PER_ADDRESS = 8;
+
+/**
+ * Incoming TCP connections not yet decided, over every address: large, as each costs one socket
+ * and a few bytes. When full, the oldest from the address holding the most is closed.
+ */
+export const MAX_PENDING_TCP = 256;
+
+/**
+ * A frame started after the hello must be whole within this time, or the connection closes
+ * (STALLED_FRAME): a frame is at most 66,560 bytes, under 7 s at a slow 10 KB/s.
+ */
+export const STALLED_FRAME_TIMEOUT_MS = 15_000;
+
+/**
+ * A session (any transport, either direction) with no message either way for this long, and no
+ * send waiting for its buffer to drain, closes (IDLE_TIMEOUT). Six times the engine's request
+ * timeout (REQUEST_TIMEOUT_MS, 20 s), so a transfer in flight is never idle by this measure (its
+ * downloader would have cancelled and asked again well before), and four optimistic-unchoke
+ * periods (30 s) for a choked peer waiting its turn. Eviction, not this, is what frees room
+ * under load; this only closes what nobody uses.
+ */
+export const IDLE_TIMEOUT_MS = 120_000;
 
 /** Suffix of a download in progress, next to where the file will be. */
 export const PARTIAL_SUFFIX = '.shoal-partial';

@@ -61,7 +61,7 @@ export async function startPeer(ctx: Context, extra: Partial<NodePeerOptions> = 
   return peer;
 }
 
-const REPORTED: CounterName[] = ['malformedDatagrams', 'malformedFrames', 'malformedWireMessages', 'refusedConnections'];
+const REPORTED: CounterName[] = ['malformedDatagrams', 'malformedFrames', 'malformedWireMessages', 'refusedConnections', 'evictedConnections'];
 
 /** Drops and refusals are logged (warn) and, with --json, reported at most once a second per kind. */
 function reportCounters(ctx: Context, peer: NodePeer): void {

@@ -1,13 +1,17 @@
 /**
  * Counts of what the peer dropped or refused, by kind: malformed UDP datagrams, malformed TCP
- * frames, wire messages that closed a session. Shown by `shoal shell`'s `peers` and in `--json`
- * status events, so a misbehaving network is visible without ever crashing the peer.
+ * frames, wire messages that closed a session, connections refused, evicted to make room or
+ * closed for idleness (docs/PROTOCOL.md §9, "Timeouts and limits"). Shown by `shoal shell`'s
+ * `peers` and in `--json` status events, so a misbehaving network is visible without ever
+ * crashing the peer.
  */
 export type CounterName =
   | 'malformedDatagrams'
   | 'malformedFrames'
   | 'malformedWireMessages'
   | 'refusedConnections'
+  | 'evictedConnections'
+  | 'idleConnections'
   | 'manifestRequests'
   | 'datagramsReceived'
   | 'datagramsSent';

@@ -18,6 +18,9 @@ import { createSimplePeer, nodeWrtc } from './node-webrtc.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { TcpTransport } from './tcp-transport.ts';
 
+/** Engine warnings that mean a peer misbehaved (logged at warn); the others are routine. */
+const MISBEHAVIOUR = new Set(['BAD_HAVE', 'BAD_CHUNK', 'CHUNK_HASH_MISMATCH', 'PEER_DROPPED']);
+
 export interface LanOptions {
   address: string;
   port: number;
@@ -225,7 +228,9 @@ export class NodePeer {
       const eng = engine;
       eng.on('warning', (peer, code, message, id) => {
         if (code === 'SESSION_CLOSED' && /^WIRE_/.test(message)) counters.add('malformedWireMessages', `${peer} ${message}`);
-        log.debug('peer warning', { peer, code, reason: message, id });
+        // Misbehaviour is logged where a user sees it (docs/PROTOCOL.md §9); routine ones (a timeout, a closed session) are debug.
+        if (MISBEHAVIOUR.has(code)) log.warn(`peer warning: ${code}`, { peer, code, reason: message, id });
+        else log.debug('peer warning', { peer, code, reason: message, id });
       });
       if (tracker) {
         tracker.on('connected', () => void eng.announceAll().catch(() => undefined));

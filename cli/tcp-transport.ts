@@ -1,23 +1,39 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { fromHex } from '../src/lib/core/hex.ts';
 import type { Manifest } from '../src/lib/core/manifest.ts';
-import { decodeMessage, FrameDecoder } from '../src/lib/core/wire.ts';
+import { ShoalError } from '../src/lib/core/errors.ts';
+import { checkHelloStart, decodeMessage, FrameDecoder } from '../src/lib/core/wire.ts';
 import { CONNECT_TIMEOUT_MS } from '../src/lib/peer/constants.ts';
 import type { Wire } from '../src/lib/peer/ports.ts';
-import { MANIFEST_TIMEOUT_MS, MAX_MANIFEST_JSON_BYTES, MAX_PENDING_TCP, TCP_FIRST_BYTES_TIMEOUT_MS } from './constants.ts';
+import {
+  MANIFEST_TIMEOUT_MS,
+  MAX_MANIFEST_JSON_BYTES,
+  MAX_PENDING_TCP,
+  MAX_PENDING_TCP_PER_ADDRESS,
+  STALLED_FRAME_TIMEOUT_MS,
+  TCP_FIRST_BYTES_TIMEOUT_MS
+} from './constants.ts';
 import type { Counters } from './counters.ts';
+import { addressKey, PendingConnections } from './pending-connections.ts';
 import { TcpWire } from './tcp-wire.ts';
 
 /**
  * The TCP side of LAN transfers (docs/NODE-PEER.md, "TCP"). One listening port carries two kinds
  * of connection, told apart by the first byte:
  *  - 0x00: a wire session, frames of docs/PROTOCOL.md §7 (a frame's u32 length is at most
- *    66,560, so its first byte is always 0); the first frame must be the dialler's `hello`;
+ *    66,560, so its first byte is always 0); the first frame must be the dialler's `hello`,
+ *    checked as its bytes arrive (type, then version, then length: checkHelloStart);
  *  - "SHMF": a manifest request: "SHMF", version 1, the 32-byte content id; the answer is one
- *    status byte (0 found, 1 unknown), a u32 big-endian length and the manifest as UTF-8 JSON.
+ *    status byte (0 found, 1 not shared here, 2 version not supported), a u32 big-endian length
+ *    (0 unless found) and the manifest as UTF-8 JSON (docs/PROTOCOL.md §3).
+ * Until a connection has said which it is, it counts against the pending limits
+ * (PendingConnections: per address and in all) and must do so within the first-bytes timeout.
+ * Every reason a connection is closed for starts with its code (docs/PROTOCOL.md §9).
  */
 export const MANIFEST_MAGIC = Buffer.from('SHMF', 'ascii');
 export const MANIFEST_VERSION = 1;
+/** Manifest answer status bytes. */
+export const ManifestStatus = { found: 0, notShared: 1, badVersion: 2 } as const;
 const MANIFEST_REQUEST_BYTES = MANIFEST_MAGIC.length + 1 + 32;
 
 export interface TcpTransportOptions {
@@ -30,6 +46,13 @@ export interface TcpTransportOptions {
   /** The manifest of a file this peer shares, for manifest requests. */
   manifestOf(id: string): Manifest | undefined;
   counters: Counters;
+  /** How long an incoming connection may take to say what it is (default TCP_FIRST_BYTES_TIMEOUT_MS). */
+  firstBytesTimeoutMs?: number;
+  /** How long a frame begun may take to finish, on every wire (default STALLED_FRAME_TIMEOUT_MS). */
+  stallTimeoutMs?: number;
+  /** Pending (undecided) incoming connections at most, per address and in all. */
+  maxPendingPerAddress?: number;
+  maxPending?: number;
 }
 
 export class TcpTransport {
@@ -37,12 +60,16 @@ export class TcpTransport {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #incoming: (peerId: string, wire: Wire) => void = (_p, w) => w.close('not accepting connections');
-  #pending = 0;
+  readonly #pending: PendingConnections;
   #port = 0;
   #closed = false;
 
   constructor(opts: TcpTransportOptions) {
     this.#opts = opts;
+    this.#pending = new PendingConnections({
+      perAddress: opts.maxPendingPerAddress ?? MAX_PENDING_TCP_PER_ADDRESS,
+      total: opts.maxPending ?? MAX_PENDING_TCP
+    });
     this.#server = createServer((socket) => this.#accept(socket));
     this.#server.on('error', () => undefined);
   }
@@ -86,7 +113,12 @@ export class TcpTransport {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new TcpWire(socket, `tcp:${host}:${port}`, { onMalformed: (r) => this.#opts.counters.add('malformedFrames', `${host}:${port} ${r}`) }));
+        resolve(
+          new TcpWire(socket, `tcp:${host}:${port}`, {
+            onMalformed: (r) => this.#opts.counters.add('malformedFrames', `${host}:${port} ${r}`),
+            stallTimeoutMs: this.#stallMs
+          })
+        );
       });
     });
   }
@@ -119,8 +151,9 @@ export class TcpTransport {
         if (received > 5 + MAX_MANIFEST_JSON_BYTES) return finish(new Error('manifest answer too large'));
         const all = Buffer.concat(parts);
         if (all.length < 5) return;
-        if (all[0] === 1) return finish(null, null);
-        if (all[0] !== 0) return finish(new Error('malformed manifest answer'));
+        if (all[0] === ManifestStatus.notShared) return finish(null, null);
+        if (all[0] === ManifestStatus.badVersion) return finish(new Error(`the peer does not take manifest requests of version ${MANIFEST_VERSION}`));
+        if (all[0] !== ManifestStatus.found) return finish(new Error('malformed manifest answer'));
         const len = all.readUInt32BE(1);
         if (len > MAX_MANIFEST_JSON_BYTES) return finish(new Error('manifest answer too large'));
         if (all.length < 5 + len) return;
@@ -147,34 +180,36 @@ export class TcpTransport {
     socket.once('close', () => this.#sockets.delete(socket));
   }
 
-  #refuse(socket: Socket, why: string): void {
-    this.#opts.counters.add('refusedConnections', `${socket.remoteAddress}:${socket.remotePort} ${why}`);
-    socket.destroy();
+  get #stallMs(): number {
+    return this.#opts.stallTimeoutMs ?? STALLED_FRAME_TIMEOUT_MS;
   }
 
   #accept(socket: Socket): void {
     if (this.#closed) return void socket.destroy();
     socket.on('error', () => undefined);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    if (this.#pending >= MAX_PENDING_TCP) return this.#refuse(socket, 'too many pending connections');
-    this.#pending++;
     this.#track(socket);
     let first: Buffer = Buffer.alloc(0);
     let decided = false;
     const decide = () => {
       if (decided) return false;
       decided = true;
-      this.#pending--;
+      release();
       clearTimeout(timer);
       socket.off('data', onData);
       return true;
     };
-    const malformed = (why: string) => {
+    /** Closes before it said what it is: `reason` starts with its code. */
+    const drop = (counter: 'malformedFrames' | 'refusedConnections', reason: string) => {
       if (!decide()) return;
-      this.#opts.counters.add('malformedFrames', `${remote} ${why}`);
+      this.#opts.counters.add(counter, `${remote} ${reason}`);
       socket.destroy();
     };
-    const timer = setTimeout(() => malformed('nothing valid sent in time'), TCP_FIRST_BYTES_TIMEOUT_MS);
+    const malformed = (reason: string) => drop('malformedFrames', reason);
+    const wireError = (err: unknown) => malformed(`${err instanceof ShoalError ? err.code : 'WIRE_MALFORMED'}: ${(err as Error).message}`);
+    const release = this.#pending.add(addressKey(socket.remoteAddress), (reason) => drop('refusedConnections', reason));
+    const waitMs = this.#opts.firstBytesTimeoutMs ?? TCP_FIRST_BYTES_TIMEOUT_MS;
+    const timer = setTimeout(() => drop('refusedConnections', `PENDING_TIMEOUT: no hello or manifest request within ${waitMs / 1000} s`), waitMs);
     socket.once('close', () => void decide());
     const decoder = new FrameDecoder();
     let mode: 'wire' | 'other' | null = null;
@@ -184,26 +219,26 @@ export class TcpTransport {
       if (mode === 'wire') {
         // A wire session: wait for the first whole frame, which must be a hello.
         let messages: Uint8Array[];
-        try {
-          messages = decoder.push(piece);
-        } catch (err) {
-          return malformed((err as Error).message);
-        }
-        if (messages.length === 0) return;
         let peerId: string;
         try {
+          messages = decoder.push(piece);
+          const frame = messages.length === 0 ? decoder.partial() : null;
+          if (frame) checkHelloStart(frame.start, frame.length);
+          if (messages.length === 0) return;
+          checkHelloStart(messages[0], messages[0].length);
           const hello = decodeMessage(messages[0]);
-          if (hello.type !== 'hello') return malformed('first message is not a hello');
+          if (hello.type !== 'hello') return malformed('WIRE_MALFORMED: the first message is not a hello');
           peerId = hello.peerId;
         } catch (err) {
-          return malformed((err as Error).message);
+          return wireError(err);
         }
-        if (peerId === this.#opts.peerId) return malformed('connection to ourselves');
+        if (peerId === this.#opts.peerId) return drop('refusedConnections', 'SELF: a connection to ourselves');
         decide();
         const wire = new TcpWire(socket, `tcp:${remote}`, {
           decoder,
           initial: messages,
-          onMalformed: (r) => this.#opts.counters.add('malformedFrames', `${remote} ${r}`)
+          onMalformed: (r) => this.#opts.counters.add('malformedFrames', `${remote} ${r}`),
+          stallTimeoutMs: this.#stallMs
         });
         this.#incoming(peerId, wire);
         return;
@@ -211,17 +246,25 @@ export class TcpTransport {
       // A manifest request, or garbage.
       first = first.length === 0 ? piece : Buffer.concat([first, piece]);
       const n = Math.min(first.length, MANIFEST_MAGIC.length);
-      if (!first.subarray(0, n).equals(MANIFEST_MAGIC.subarray(0, n))) return malformed('unknown first bytes');
+      if (!first.subarray(0, n).equals(MANIFEST_MAGIC.subarray(0, n))) return malformed('WIRE_MALFORMED: unknown first bytes (neither a frame nor a manifest request)');
+      const head = Buffer.alloc(5);
+      if (first.length > MANIFEST_MAGIC.length && first[MANIFEST_MAGIC.length] !== MANIFEST_VERSION) {
+        // Answered, so that a peer of another version can tell this from a network failure.
+        const version = first[MANIFEST_MAGIC.length];
+        if (!decide()) return;
+        this.#opts.counters.add('malformedFrames', `${remote} MANIFEST_VERSION: manifest request version ${version}`);
+        head[0] = ManifestStatus.badVersion;
+        socket.end(head);
+        return;
+      }
       if (first.length < MANIFEST_REQUEST_BYTES) return;
-      if (first.length > MANIFEST_REQUEST_BYTES) return malformed('manifest request too long');
-      if (first[MANIFEST_MAGIC.length] !== MANIFEST_VERSION) return malformed('unknown manifest request version');
+      if (first.length > MANIFEST_REQUEST_BYTES) return malformed('WIRE_MALFORMED: manifest request longer than 37 bytes');
       decide();
       this.#opts.counters.add('manifestRequests', remote);
       const id = first.subarray(MANIFEST_MAGIC.length + 1).toString('hex');
       const manifest = this.#opts.manifestOf(id);
-      const head = Buffer.alloc(5);
       if (!manifest) {
-        head[0] = 1;
+        head[0] = ManifestStatus.notShared;
         socket.end(head);
         return;
       }

@@ -4,6 +4,7 @@ import { ShoalError } from '../src/lib/core/errors.ts';
 import { FrameDecoder } from '../src/lib/core/wire.ts';
 import { HIGH_WATER_MARK } from '../src/lib/peer/constants.ts';
 import type { Wire } from '../src/lib/peer/ports.ts';
+import { STALLED_FRAME_TIMEOUT_MS } from './constants.ts';
 
 export interface TcpWireOptions {
   /** A decoder that already consumed the first bytes of the stream (incoming connections). */
@@ -12,12 +13,16 @@ export interface TcpWireOptions {
   initial?: Uint8Array[];
   /** Called once when the stream carries a bad frame; the wire then closes with that reason. */
   onMalformed?: (reason: string) => void;
+  /** A frame started must be whole within this many ms (STALLED_FRAME); 0 for no limit. */
+  stallTimeoutMs?: number;
 }
 
 /**
  * A Wire over a TCP socket (docs/PROTOCOL.md §7): each message is one frame, a u32 big-endian
  * length and the message. Backpressure: drain() waits for the socket's 'drain' while more than
- * HIGH_WATER_MARK bytes are queued. A bad frame closes the connection with a reason.
+ * HIGH_WATER_MARK bytes are queued. A bad frame closes the connection with a reason, and so does
+ * a frame begun but not finished within `stallTimeoutMs` (STALLED_FRAME), so a peer cannot hold
+ * the connection with half a frame.
  */
 export class TcpWire implements Wire {
   readonly label: string;
@@ -30,6 +35,8 @@ export class TcpWire implements Wire {
   #onClose: (reason: string) => void = () => {};
   #closed = false;
   #closeReason = '';
+  readonly #stallMs: number;
+  #stallTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(socket: Socket, label: string, opts: TcpWireOptions = {}) {
     this.#socket = socket;
@@ -37,6 +44,8 @@ export class TcpWire implements Wire {
     this.#decoder = opts.decoder ?? new FrameDecoder();
     this.#early = opts.initial ? [...opts.initial] : [];
     this.#onMalformed = opts.onMalformed ?? (() => {});
+    this.#stallMs = opts.stallTimeoutMs ?? STALLED_FRAME_TIMEOUT_MS;
+    this.#watchStall(false);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('data', (piece: Buffer) => this.#onData(piece));
@@ -103,11 +112,10 @@ export class TcpWire implements Wire {
       messages = this.#decoder.push(piece);
     } catch (err) {
       const code = err instanceof ShoalError ? err.code : 'WIRE_MALFORMED';
-      const reason = `${code}: ${(err as Error).message}`;
-      this.#onMalformed(reason);
-      this.close(reason);
+      this.#malformed(`${code}: ${(err as Error).message}`);
       return;
     }
+    this.#watchStall(messages.length > 0);
     for (const m of messages) {
       if (this.#closed) return;
       if (this.#onMessage && this.#early.length === 0) this.#onMessage(m);
@@ -115,9 +123,37 @@ export class TcpWire implements Wire {
     }
   }
 
+  #malformed(reason: string): void {
+    if (this.#closed) return;
+    this.#onMalformed(reason);
+    this.close(reason);
+  }
+
+  /**
+   * Times the frame being received, if any: from its first byte (a frame finished restarts the
+   * clock for the next one), cleared once no frame is partly received.
+   */
+  #watchStall(frameFinished: boolean): void {
+    if (this.#decoder.pending === 0 || this.#closed || this.#stallMs <= 0) {
+      if (this.#stallTimer) clearTimeout(this.#stallTimer);
+      this.#stallTimer = null;
+      return;
+    }
+    if (this.#stallTimer && !frameFinished) return;
+    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = null;
+      const frame = this.#decoder.partial();
+      const what = frame ? `a frame of ${frame.length} bytes (${frame.start.length} received)` : 'a frame length';
+      this.#malformed(`STALLED_FRAME: ${what} was not finished within ${this.#stallMs / 1000} s`);
+    }, this.#stallMs);
+  }
+
   #closeOnce(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#stallTimer = null;
     this.#closeReason = reason;
     this.#onClose(reason);
   }

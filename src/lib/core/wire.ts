@@ -239,4 +239,33 @@ export class FrameDecoder {
   get pending(): number {
     return this.#body === null ? this.#headFill : 4 + this.#bodyFill;
   }
+
+  /**
+   * The frame being received once its length is known: that length and the start of its message
+   * that has arrived so far (a view, valid until the next push). Null between frames.
+   */
+  partial(): { length: number; start: Uint8Array } | null {
+    return this.#body === null ? null : { length: this.#body.length, start: this.#body.subarray(0, this.#bodyFill) };
+  }
+}
+
+/** A version-1 hello is 7 + L bytes, 1 ≤ L ≤ MAX_PEER_ID_BYTES. */
+const MIN_HELLO_BYTES = 8;
+const MAX_HELLO_BYTES = 7 + MAX_PEER_ID_BYTES;
+
+/**
+ * Checks the start of a connection's first message, which must be a hello, before it is whole
+ * (docs/PROTOCOL.md §6, "hello"): the type as soon as 1 byte has arrived, the version as soon as
+ * 2 have, then the message length a version-1 hello can have. So a peer of another version gets
+ * WIRE_VERSION at once, and a first frame that cannot be a hello is refused without waiting for
+ * its body. Throws WireError; returns if nothing is wrong so far.
+ */
+export function checkHelloStart(start: Uint8Array, length: number): void {
+  if (start.length >= 1 && start[0] !== MessageType.hello) {
+    throw new WireError('WIRE_MALFORMED', `The first message must be a hello (type 1), not type ${start[0]}.`);
+  }
+  if (start.length >= 2 && start[1] !== PROTOCOL_VERSION) throw new WireError('WIRE_VERSION', `Unsupported protocol version ${start[1]}.`);
+  if (start.length >= 2 && (length < MIN_HELLO_BYTES || length > MAX_HELLO_BYTES)) {
+    throw new WireError('WIRE_MALFORMED', `A version-${PROTOCOL_VERSION} hello is ${MIN_HELLO_BYTES} to ${MAX_HELLO_BYTES} bytes, not ${length}.`);
+  }
 }
