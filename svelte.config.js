@@ -11,7 +11,7 @@ const config = {
     adapter: adapter({ out: process.env.SHOAL_BUILD_OUT || 'build' }),
     typescript: {
       config(tsconfig) {
-        tsconfig.include.push('../server/**/*.ts', '../cli/**/*.ts', '../tests/**/*.ts', '../bench/**/*.ts', '../scripts/**/*.ts');
+        tsconfig.include.push('../server/**/*.ts', '../cli/**/*.ts', '../tests/**/*.ts', '../bench/**/*.ts', '../scripts/**/*.ts', '../vitest.config.ts');
         return tsconfig;
       }
     }

@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.spec.ts', 'cli/**/*.spec.ts', 'server/**/*.spec.ts'],
+          include: ['src/**/*.spec.ts', 'cli/**/*.spec.ts', 'server/**/*.spec.ts', 'scripts/**/*.spec.ts'],
           environment: 'node'
         }
       },

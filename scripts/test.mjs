@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// `npm test`: runs the three vitest projects in order and prints one summary line.
+// `npm test`: type-checks, runs the three vitest projects in order and prints one summary line.
 //
-//   node scripts/test.mjs [--only unit|integration|e2e]...
+//   node scripts/test.mjs [--only typecheck|unit|integration|e2e]...
 //
-// 1. unit         npx vitest run --project unit
+// 0. typecheck    svelte-check over everything tsconfig.json includes: src/ (and its .svelte
+//                 files), server/, cli/, tests/, bench/, scripts/*.ts and the Vite and Vitest
+//                 configs (svelte.config.js adds the directories outside src/). Each error counts
+//                 as one failure; a clean check as one pass.
+// 1. unit         npx vitest run --project unit (the import boundaries are one of its tests:
+//                 scripts/import-boundary.spec.ts)
 //    build        `npm run build`, before the first of integration and e2e: the e2e tests drive
 //                 the production build, and tests/integration/site-build.test.ts rebuilds it
 //                 under a running server
@@ -26,14 +31,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PROJECTS = ['unit', 'integration', 'e2e'];
+const STEPS = ['typecheck', 'unit', 'integration', 'e2e'];
 const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 /**
  * Wall-clock limit per step, in minutes. Vitest's own timeouts cannot stop a test stuck in a
  * synchronous loop; these keep one hung step from eating CI's whole 90 minutes (their sum stays
  * under it). A step that hits its limit is stopped and counts as a failure.
  */
-const STEP_TIMEOUT_MINUTES = { sync: 5, unit: 10, integration: 15, build: 10, e2e: 40 };
+const STEP_TIMEOUT_MINUTES = { sync: 5, typecheck: 10, unit: 10, integration: 15, build: 10, e2e: 40 };
 // SHOAL_TEST_STEP_TIMEOUT_MIN=<minutes> replaces every limit (e.g. for a slow machine).
 if (process.env.SHOAL_TEST_STEP_TIMEOUT_MIN) {
   const minutes = Number(process.env.SHOAL_TEST_STEP_TIMEOUT_MIN);
@@ -44,7 +49,7 @@ const EXIT_TIMED_OUT = 124;
 
 function usage(message) {
   if (message) process.stderr.write(`test: ${message}\n`);
-  process.stderr.write('usage: node scripts/test.mjs [--only unit|integration|e2e]...\n');
+  process.stderr.write('usage: node scripts/test.mjs [--only typecheck|unit|integration|e2e]...\n');
   process.exit(2);
 }
 
@@ -58,11 +63,11 @@ function parseArgs(argv) {
     else if (arg === '-h' || arg === '--help') usage();
     else usage(`unknown argument ${JSON.stringify(arg)}`);
     for (const v of (value ?? '').split(',')) {
-      if (!PROJECTS.includes(v)) usage(`--only takes one of ${PROJECTS.join(', ')}, got ${JSON.stringify(v)}`);
+      if (!STEPS.includes(v)) usage(`--only takes one of ${STEPS.join(', ')}, got ${JSON.stringify(v)}`);
       only.add(v);
     }
   }
-  return only.size > 0 ? PROJECTS.filter((p) => only.has(p)) : PROJECTS;
+  return only.size > 0 ? STEPS.filter((p) => only.has(p)) : STEPS;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -100,10 +105,18 @@ function log(line = '') {
  * Runs a command with inherited stdio from the repo root; resolves with its exit code
  * (EXIT_TIMED_OUT if it ran past `timeoutMinutes` and was stopped).
  */
-function run(command, args, timeoutMinutes) {
+function run(command, args, timeoutMinutes, onOutput) {
   log(`\n$ ${[command, ...args].join(' ')}`);
   return new Promise((resolveRun) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit', detached: USE_GROUPS });
+    // With onOutput, stdout is passed through and also handed to it (the type check's counts).
+    const stdio = onOutput ? ['inherit', 'pipe', 'inherit'] : 'inherit';
+    const child = spawn(command, args, { cwd: ROOT, stdio, detached: USE_GROUPS });
+    if (onOutput) {
+      child.stdout.on('data', (chunk) => {
+        process.stdout.write(chunk);
+        onOutput(chunk.toString());
+      });
+    }
     current = child;
     let timedOut = false;
     let killTimer;
@@ -204,6 +217,26 @@ async function runVitest(project, reportDir, wrapper = []) {
 // ---------------------------------------------------------------------------------------------
 // Steps
 
+/**
+ * svelte-check over the whole tsconfig. Its last line says
+ * `svelte-check found E errors and W warnings in F files`; each error is one failure. An exit
+ * that is not 0 without that line (a crash, a bad config) is one failure.
+ */
+async function typecheck() {
+  let output = '';
+  const code = await run('npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--output', 'human', '--threshold', 'error'], STEP_TIMEOUT_MINUTES.typecheck, (text) => {
+    output += text;
+  });
+  stopIfInterrupted();
+  const found = /svelte-check found (\d+) errors?/.exec(output);
+  const errors = found ? Number(found[1]) : undefined;
+  if (code === EXIT_TIMED_OUT) return { counts: { passed: 0, failed: 1, skipped: 0 }, note: `timed out after ${STEP_TIMEOUT_MINUTES.typecheck} min` };
+  if (errors !== undefined && errors > 0) return { counts: { passed: 0, failed: errors, skipped: 0 }, note: `${errors} type error${errors === 1 ? '' : 's'}` };
+  if (code !== 0) return { counts: { passed: 0, failed: 1, skipped: 0 }, note: `svelte-check exited ${code}${errors === undefined ? ' without its summary' : ''}` };
+  if (errors === undefined) return { counts: { passed: 0, failed: 1, skipped: 0 }, note: 'svelte-check printed no summary' };
+  return { counts: { passed: 1, failed: 0, skipped: 0 }, note: '' };
+}
+
 function chromiumPath() {
   return process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM_PATH;
 }
@@ -233,6 +266,12 @@ async function main() {
 
     let built = false;
     for (const project of projects) {
+      if (project === 'typecheck') {
+        log('\n=== typecheck ===');
+        const { counts, note } = await typecheck();
+        results.push({ name: 'typecheck', counts, note });
+        continue;
+      }
       if (project !== 'unit' && !built) {
         built = true;
         log('\n=== build ===');
