@@ -15,6 +15,7 @@ let engines: PeerEngine[] = [];
 afterEach(() => {
   for (const e of engines) e.stop();
   engines = [];
+  vi.useRealTimers();
 });
 
 function peer(net: MemoryNetwork, peerId: string, store = new MemoryChunkStore()) {
@@ -238,7 +239,10 @@ describe('PeerEngine over an in-memory network', () => {
   });
 
   it('does not count queueing at a busy, upload-limited seeder as timeouts, but does time out one that stalls', async () => {
-    // The leecher's clock runs 50 times faster than real time: its 20 s request timeout is 0.4 s.
+    // Fake timers: every clock and timer here (upload pacing, download ticks) runs on virtual time
+    // that the test advances, so nothing depends on the machine's speed. The leecher's clock runs
+    // 50 times faster than that: its 20 s request timeout is 0.4 s of the seeder's pacing.
+    vi.useFakeTimers();
     const start = Date.now();
     const fast = () => start + (Date.now() - start) * 50;
     const net = new MemoryNetwork();
@@ -256,7 +260,9 @@ describe('PeerEngine over an in-memory network', () => {
     const warnings: string[] = [];
     const d = await leecher.download(file.id);
     d.on('warning', (_peer: string, code: string) => warnings.push(code));
-    await finished(d);
+    const fetched = finished(d);
+    await vi.advanceTimersByTimeAsync(10_000); // 192 KiB at 80 KiB/s: done after about 2.4 s
+    await fetched;
     expect(warnings).not.toContain('TIMEOUT');
     expect(leecher.reputation.get('slow')?.counts.timeout ?? 0).toBe(0);
 
@@ -274,12 +280,15 @@ describe('PeerEngine over an in-memory network', () => {
     await other.start();
     const d2 = await other.download(file.id);
     const timedOut = new Promise<void>((resolve) => d2.on('warning', (peer: string, code: string) => peer === 'stuck' && code === 'TIMEOUT' && resolve()));
+    await vi.advanceTimersByTimeAsync(2_000); // 100 s on its clock, well past the 20 s timeout
     await timedOut;
     expect(other.reputation.get('stuck')?.counts.timeout).toBeGreaterThan(0);
     await seed(net, 'late', bytes);
-    await finished(d2);
+    const fetchedLate = finished(d2);
+    await vi.advanceTimersByTimeAsync(2_000); // the next directory refresh finds 'late'
+    await fetchedLate;
     expect((await readAll(otherStore, file.id)).equals(bytes)).toBe(true);
-  }, 30_000);
+  });
 
   it('refuses a manifest that does not match the id', async () => {
     const net = new MemoryNetwork();
