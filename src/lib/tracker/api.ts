@@ -22,10 +22,6 @@ export type {
 /** Every ack: success with the event's result, or an error code. */
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; code: TrackerErrorCode; message: string };
 
-/** Socket.IO event names a client may emit. */
-export const CLIENT_EVENTS = ['hello', 'announce', 'unannounce', 'whohas', 'manifest', 'signal', 'heartbeat', 'search', 'report'] as const;
-export type ClientEvent = (typeof CLIENT_EVENTS)[number];
-
 export interface HelloResult {
   peerId: string;
   kind: PeerKind;
