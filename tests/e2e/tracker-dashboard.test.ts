@@ -99,13 +99,9 @@ describe('tracker dashboard', () => {
   });
 
   it('draws the statistics as SVG line charts with titles and data tables, readable at phone width', async () => {
-    // Let a few history points be written with the peer online.
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const pts = (await (await fetch(`${app.url}/api/stats/history?minutes=5`)).json()).points;
-      if (pts.filter((p: { nodePeers: number }) => p.nodePeers === 1).length >= 2) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Wait for a few history points written with the peer online.
+    const online = async () => (await (await fetch(`${app.url}/api/stats/history?minutes=5`)).json()).points.filter((p: { nodePeers: number }) => p.nodePeers === 1).length;
+    await expect.poll(online, { timeout: 10_000, interval: 100 }).toBeGreaterThanOrEqual(2);
     await page.setViewportSize({ width: 375, height: 800 });
     await page.goto(`${app.url}/tracker/stats`);
     const charts = page.getByTestId('chart');

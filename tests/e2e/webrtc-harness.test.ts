@@ -45,23 +45,16 @@ async function sha256Hex(bytes) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// Addresses of the ICE candidate pair in use, from getStats (polled: right after 'connect' the
-// report may not name the selected pair yet).
+// Addresses of the ICE candidate pair in use, from getStats, or nulls while the report does not
+// name it yet (right after 'connect' it may not: the test polls).
 async function selectedPair(pc) {
-  let stats = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
-    stats = [...(await pc.getStats()).values()];
-    const byId = new Map(stats.map((s) => [s.id, s]));
-    const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
-    const pair = transport && byId.get(transport.selectedCandidatePairId);
-    const local = pair && byId.get(pair.localCandidateId);
-    const remote = pair && byId.get(pair.remoteCandidateId);
-    if (local && remote && local.address && remote.address) {
-      return { local: local.address, remote: remote.address, stats: null };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { local: null, remote: null, stats: JSON.stringify(stats) };
+  const stats = [...(await pc.getStats()).values()];
+  const byId = new Map(stats.map((s) => [s.id, s]));
+  const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+  const pair = transport && byId.get(transport.selectedCandidatePairId);
+  const local = pair && byId.get(pair.localCandidateId);
+  const remote = pair && byId.get(pair.remoteCandidateId);
+  return { local: local?.address ?? null, remote: remote?.address ?? null };
 }
 
 window.harness = {
@@ -88,15 +81,14 @@ window.harness = {
     await state.connect;
     // simple-peer 9 keeps the RTCPeerConnection and channel private; read the limits from them.
     const pc = state.peer._pc;
-    const pair = await selectedPair(pc);
     return {
       connectMs: state.connectedAt - state.createdAt,
       connectedAt: state.connectedAt,
-      maxMessageSize: pc.sctp ? pc.sctp.maxMessageSize : null,
-      localAddress: pair.local,
-      remoteAddress: pair.remote,
-      pairStats: pair.stats
+      maxMessageSize: pc.sctp ? pc.sctp.maxMessageSize : null
     };
+  },
+  pair() {
+    return selectedPair(state.peer._pc);
   },
   receive(total) {
     const buf = new Uint8Array(total);
@@ -258,9 +250,6 @@ describe('WebRTC e2e harness', () => {
           connectMs: number;
           connectedAt: number;
           maxMessageSize: number | null;
-          localAddress: string | null;
-          remoteAddress: string | null;
-          pairStats: string | null;
         }>
       )
     );
@@ -292,9 +281,16 @@ describe('WebRTC e2e harness', () => {
       expect(c.address, c.line).not.toMatch(/\.local$/i);
       expect(isIP(c.address), c.line).not.toBe(0);
     }
-    for (const info of [infoA, infoB]) {
-      expect(isIP(info.localAddress ?? ''), `selected pair not found: ${info.pairStats}`).not.toBe(0);
-      expect(isIP(info.remoteAddress ?? ''), `selected pair not found: ${info.pairStats}`).not.toBe(0);
+    const pairs: { local: string; remote: string }[] = [];
+    for (const p of [a, b]) {
+      const pair = () => p.evaluate(() => (window as any).harness.pair()) as Promise<{ local: string | null; remote: string | null }>;
+      await expect.poll(pair, { timeout: 20_000, message: 'the selected candidate pair in getStats' }).toEqual({ local: expect.any(String), remote: expect.any(String) });
+      pairs.push((await pair()) as { local: string; remote: string });
+    }
+    const [pairA] = pairs;
+    for (const pair of pairs) {
+      expect(isIP(pair.local), pair.local).not.toBe(0);
+      expect(isIP(pair.remote), pair.remote).not.toBe(0);
     }
 
     const seconds = (received.doneAt - sent.startAt) / 1000;
@@ -303,7 +299,7 @@ describe('WebRTC e2e harness', () => {
       `webrtc harness: connect A ${infoA.connectMs.toFixed(0)} ms, B ${infoB.connectMs.toFixed(0)} ms; ` +
         `4 MiB in ${(seconds * 1000).toFixed(0)} ms = ${mibPerSecond.toFixed(1)} MiB/s ` +
         `(${sent.pauses} backpressure pauses, max buffered ${sent.maxBuffered} B, ` +
-        `maxMessageSize ${infoA.maxMessageSize}); pair ${infoA.localAddress} <-> ${infoA.remoteAddress}; ` +
+        `maxMessageSize ${infoA.maxMessageSize}); pair ${pairA.local} <-> ${pairA.remote}; ` +
         `candidates ${[...new Set(candidates.map((c) => c.address))].join(', ')}`
     );
 
