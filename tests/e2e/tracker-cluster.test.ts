@@ -32,12 +32,9 @@ async function connectionsOn(p: TrackerProcess): Promise<number> {
   return Number(/^shoal_connections (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Waits until `value` (a request to a process; one that fails counts as no value) is `expected`. */
+async function until<T>(value: () => Promise<T>, expected: T, timeout: number, message: string): Promise<void> {
+  await expect.poll(() => value().catch(() => undefined), { timeout, interval: 100, message }).toEqual(expected);
 }
 
 async function makeFile(name: string, size: number): Promise<{ path: string; bytes: Buffer }> {
@@ -93,7 +90,7 @@ describe('several tracker processes, one network (browser)', () => {
 
     // Process 1 dies. A's connection fails over to process 2 through its proxy; the page says so.
     await one.kill('SIGKILL');
-    await until(async () => (await connectionsOn(two)) === 2, 30_000, 'tab A to reconnect to process 2');
+    await until(() => connectionsOn(two), 2, 30_000, 'tab A to reconnect to process 2');
     await a.getByTestId('tracker-status').filter({ hasText: 'online' }).waitFor({ timeout: 30_000 });
 
     // A carries on: it shares a new file, and B, then a new tab C, download it from A.
@@ -128,7 +125,7 @@ describe('several tracker processes without a balancer (browser)', () => {
     const p1 = await startTrackerProcess({ env: env(portOne), site: true, port: portOne });
     const p2 = await startTrackerProcess({ env: env(portTwo), site: true, port: portTwo });
     procs.push(p1, p2);
-    await until(async () => (await (await fetch(`${p1.url}/api/health`)).json()).trackers?.length === 2, 15_000, 'both processes to advertise');
+    await until(async () => (await (await fetch(`${p1.url}/api/health`)).json()).trackers?.length, 2, 15_000, 'both processes to advertise');
     tabs = { one: peerTabs(browser, p1.url, [/WebSocket/i, /ERR_CONNECTION/, /socket\.io/]), two: peerTabs(browser, p2.url) };
     const a = await tabs.one.newTab();
     const b = await tabs.two.newTab();
@@ -148,6 +145,6 @@ describe('several tracker processes without a balancer (browser)', () => {
 /** Kills `dying` and waits until tab `page` is online again through `other` (2 connections there). */
 async function killAndFailOver(page: Page, dying: TrackerProcess, other: TrackerProcess): Promise<void> {
   await dying.kill('SIGKILL');
-  await until(async () => (await connectionsOn(other)) === 2, 30_000, 'the tab to reconnect to the other process');
+  await until(() => connectionsOn(other), 2, 30_000, 'the tab to reconnect to the other process');
   await page.getByTestId('tracker-status').filter({ hasText: 'online' }).waitFor({ timeout: 30_000 });
 }
