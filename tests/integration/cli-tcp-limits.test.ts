@@ -267,12 +267,20 @@ describe('timeouts of the TCP transport', () => {
     expect(counted(c)?.name).toBe('refusedConnections');
   });
 
-  it('answers a manifest request of another version with status 2', async () => {
+  /** Sends raw bytes, and resolves with everything the server sent before it closed. */
+  async function exchange(request: Buffer): Promise<string> {
     const c = await rawClient(tcp.port);
     const got: Buffer[] = [];
     c.socket.on('data', (b: Buffer) => got.push(b));
-    c.socket.write(Buffer.concat([Buffer.from('SHMF'), Buffer.from([2])]));
+    c.socket.write(request);
     await c.closed;
-    expect(Buffer.concat(got).toString('hex')).toBe('0200000000');
+    return Buffer.concat(got).toString('hex');
+  }
+
+  it('answers the manifest requests of docs/PROTOCOL.md §3: not shared, and another version at once', async () => {
+    const id = '98b659bc84afc041139a29f516db93c95dd611a078d479d8aefff721811da6a8';
+    expect(await exchange(Buffer.from(`53484d4601${id}`, 'hex'))).toBe('0100000000');
+    // Version 2: answered as soon as the version byte is in, without the rest of the request.
+    expect(await exchange(Buffer.from('53484d4602', 'hex'))).toBe('0200000000');
   });
 });
