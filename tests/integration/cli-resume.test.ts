@@ -42,8 +42,12 @@ describe('shoal get, killed and run again', () => {
     const args = ['get', id, '-o', out, '--data-dir', join(dir, 'getter'), '--no-tracker', ...lan];
     const first = spawnShoal(args);
     const before = await first.waitFor((e) => e.event === 'progress' && e.have >= 3, 40_000);
+    // The seeder is frozen before the getter is killed, so the getter cannot finish in between
+    // (however long the kill takes to land); it goes on once the getter is gone.
+    seeder.kill('SIGSTOP');
     first.kill('SIGKILL');
     await first.exited;
+    seeder.kill('SIGCONT');
 
     const partial = join(out, 'movie.mkv.shoal-partial');
     expect((await stat(partial)).size).toBeGreaterThan(0);
