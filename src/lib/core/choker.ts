@@ -57,6 +57,10 @@ export class Choker {
     return this.#peers.has(peer);
   }
 
+  isInterested(peer: string): boolean {
+    return this.#peers.get(peer)?.interested ?? false;
+  }
+
   isUnchoked(peer: string): boolean {
     return this.#peers.get(peer)?.unchoked ?? false;
   }

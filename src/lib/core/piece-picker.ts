@@ -97,8 +97,8 @@ export class PiecePicker {
     return [...(this.#inFlight.get(chunk) ?? [])];
   }
 
-  /** Picks up to `max` chunks to ask of `peer`, marking them in flight. */
-  pick(peer: string, max: number): number[] {
+  /** Picks up to `max` chunks to ask of `peer`, marking them in flight; `skip` rules chunks out for this peer. */
+  pick(peer: string, max: number, skip?: (chunk: number) => boolean): number[] {
     const bits = this.#peers.get(peer);
     if (!bits || max <= 0) return [];
     const candidates: number[] = [];
@@ -106,13 +106,13 @@ export class PiecePicker {
     for (let i = 0; i < this.size; i++) {
       if (this.have.get(i)) continue;
       if (!this.#inFlight.has(i)) missingNotInFlight++;
-      if (bits.get(i) && !this.#inFlight.has(i)) candidates.push(i);
+      if (bits.get(i) && !this.#inFlight.has(i) && !skip?.(i)) candidates.push(i);
     }
     const endgame = missingNotInFlight === 0;
     if (endgame) {
       for (let i = 0; i < this.size; i++) {
         const asked = this.#inFlight.get(i);
-        if (!this.have.get(i) && bits.get(i) && asked && !asked.has(peer) && asked.size < 2) candidates.push(i);
+        if (!this.have.get(i) && bits.get(i) && asked && !asked.has(peer) && asked.size < 2 && !skip?.(i)) candidates.push(i);
       }
     }
     const rank = this.#rank;

@@ -45,6 +45,13 @@ export const RANDOM_FIRST_CHUNKS = 4;
  */
 export const UPLOAD_SLOTS = 4;
 
+/**
+ * A chunk a peer answered busy for (its queue was full, or a super-seeder handed that chunk to
+ * someone else) is not asked of that peer again for this long, unless its next have says
+ * otherwise: asking again at once would only repeat the refusal. One optimistic-slot period.
+ */
+export const BUSY_BACKOFF_MS = 30_000;
+
 /** How often upload slots are reassigned by rate (BitTorrent: every 10 s). */
 export const RECHOKE_INTERVAL_MS = 10_000;
 

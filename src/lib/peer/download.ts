@@ -13,7 +13,8 @@ import {
   PEER_REFRESH_MS,
   REQUEST_TIMEOUT_MS,
   MAX_REQUEST_AGE_MS,
-  RANDOM_FIRST_CHUNKS
+  RANDOM_FIRST_CHUNKS,
+  BUSY_BACKOFF_MS
 } from './constants.ts';
 import { Emitter } from './emitter.ts';
 import type { ChunkStore, Directory, RemotePeer } from './ports.ts';
@@ -89,6 +90,8 @@ interface PeerState {
   seenBytes: number;
   /** The peer chokes us (PROTOCOL.md §11): nothing is asked of it until its next `have`. */
   choked: boolean;
+  /** chunk → when the peer answered busy for it: not asked of it again for BUSY_BACKOFF_MS. */
+  busy: Map<number, number>;
 }
 
 /**
@@ -173,12 +176,14 @@ export class Download extends Emitter<DownloadEvents> {
         inFlight: new Map(),
         lastProgress: this.#now(),
         seenBytes: session.bytesDown,
-        choked: false
+        choked: false,
+        busy: new Map()
       };
       this.#peers.set(session.remoteId, peer);
     }
-    // A `have` after a choke is the unchoke.
+    // A `have` after a choke is the unchoke; it replaces what we knew, busy answers included.
     peer.choked = false;
+    peer.busy.clear();
     this.#picker.setPeer(session.remoteId, bits);
     this.#fill();
   }
@@ -246,7 +251,10 @@ export class Download extends Emitter<DownloadEvents> {
     // The peer said it had this chunk: refusing it counts against the peer. Busy (a full queue,
     // or a request that crossed our choke) is not misbehaviour, nor is a failing disk.
     if (reason !== RejectReason.storageError && reason !== RejectReason.busy) this.#ctx.reputation.record(session.remoteId, 'refused');
-    if (reason === RejectReason.busy) peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
+    if (reason === RejectReason.busy) {
+      peer.pipeline = Math.max(1, Math.floor(peer.pipeline / 2));
+      peer.busy.set(chunk, this.#now());
+    }
     this.#fill();
   }
 
@@ -309,7 +317,9 @@ export class Download extends Emitter<DownloadEvents> {
       if (peer.choked) continue;
       const want = peer.pipeline - peer.inFlight.size;
       if (want <= 0) continue;
-      for (const chunk of this.#picker.pick(peerId, want)) {
+      const now = this.#now();
+      const skip = peer.busy.size === 0 ? undefined : (c: number) => now - (peer.busy.get(c) ?? -Infinity) < BUSY_BACKOFF_MS;
+      for (const chunk of this.#picker.pick(peerId, want, skip)) {
         if (peer.inFlight.size === 0) {
           peer.lastProgress = this.#now();
           peer.seenBytes = peer.session.bytesDown;

@@ -28,6 +28,8 @@ export interface EngineOptions {
   uploadSlots?: number;
   /** Random source for piece picking and choking (default Math.random). */
   random?: () => number;
+  /** Hand out each chunk of a seeded file once while its recipient stays (see mayServe). */
+  superSeed?: boolean;
 }
 
 /** Totals since this engine started, for the peer dashboard. */
@@ -83,6 +85,9 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
   #rechokeTimer: ReturnType<typeof setInterval> | null = null;
   readonly #uploadSlots: number;
   readonly #random: () => number;
+  #superSeed: boolean;
+  /** Super-seeding: content id → chunk → peers it was handed to. */
+  readonly #givenTo = new Map<string, Map<number, Set<string>>>();
 
   constructor(opts: EngineOptions) {
     super();
@@ -98,6 +103,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
     this.#sha256 = opts.sha256;
     this.#uploadSlots = opts.uploadSlots ?? UPLOAD_SLOTS;
     this.#random = opts.random ?? Math.random;
+    this.#superSeed = opts.superSeed ?? false;
     this.#connector.onIncoming((peerId, wire) => this.#adopt(wire, peerId, false));
   }
 
@@ -276,18 +282,55 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
   #offer(session: PeerSession, id: string, mine: Bitfield, theirs: Bitfield): void {
     const choker = this.#chokerOf(id);
     const interested = lacksAny(theirs, mine);
-    if (choker.has(session.remoteId)) return this.#applyChokes(id, choker.setInterested(session.remoteId, interested));
-    const changes = choker.add(session.remoteId, interested);
-    // Our `have` (the answer, or our own interest) told it it may ask: unless it got a slot, say otherwise.
-    if (!choker.isUnchoked(session.remoteId)) session.choke(id);
-    this.#applyChokes(id, changes);
+    const changes = choker.has(session.remoteId) ? choker.setInterested(session.remoteId, interested) : choker.add(session.remoteId, interested);
+    this.#applyChokes(id, changes, session.remoteId);
   }
 
-  #applyChokes(id: string, changes: ChokeChanges): void {
+  /**
+   * Brings the wire in line with the choker: a peer is choked on the wire exactly when it wants
+   * something of ours and has no slot. A peer that wants nothing is left unchoked, so that it
+   * keeps getting our have updates (a seeder then sees what downloaders hold).
+   */
+  #applyChokes(id: string, changes: ChokeChanges, also?: string): void {
     const file = this.#files.get(id);
-    if (!file) return;
-    for (const peerId of changes.choke) this.#sessions.get(peerId)?.choke(id);
-    for (const peerId of changes.unchoke) this.#sessions.get(peerId)?.unchoke(id, file.have);
+    const choker = this.#chokers.get(id);
+    if (!file || !choker) return;
+    const peers = new Set([...changes.choke, ...changes.unchoke]);
+    if (also !== undefined) peers.add(also);
+    for (const peerId of peers) {
+      const session = this.#sessions.get(peerId);
+      if (!session) continue;
+      const choke = choker.isInterested(peerId) && !choker.isUnchoked(peerId);
+      if (choke) session.choke(id);
+      else session.unchoke(id, file.have);
+    }
+  }
+
+  /**
+   * Super-seeding (an initial seeder's mode, BitTorrent's BEP 16 in spirit): of a file we hold
+   * whole, each chunk is handed to one peer only, as long as that peer is connected; others are
+   * told busy for it and get it from that peer. The seeder's upload then goes to distinct chunks.
+   * A chunk whose recipients all left is handed out again; a recipient may ask again.
+   */
+  mayServe(id: string, chunk: number, peerId: string): boolean {
+    if (!this.#superSeed || !this.#files.get(id)?.have.complete) return true;
+    let given = this.#givenTo.get(id);
+    if (!given) this.#givenTo.set(id, (given = new Map()));
+    const to = given.get(chunk) ?? new Set<string>();
+    for (const p of to) if (!this.#sessions.has(p)) to.delete(p);
+    if (to.size > 0 && !to.has(peerId)) return false;
+    to.add(peerId);
+    given.set(chunk, to);
+    return true;
+  }
+
+  /** Turns super-seeding (mayServe) on or off. */
+  setSuperSeed(on: boolean): void {
+    this.#superSeed = on;
+  }
+
+  get superSeed(): boolean {
+    return this.#superSeed;
   }
 
   #startDownload(file: StoredFile): Download {
@@ -396,7 +439,7 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
       session.close('peer stopping');
       return session;
     }
-    session.on('ready', () => {
+    const onReady = () => {
       if (session.remoteId !== peerId) {
         session.close('peer id does not match the one it was reached by');
         return;
@@ -416,7 +459,8 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
       diallers.set(session, dialler);
       this.#sessions.set(peerId, session);
       this.emit('sessions');
-    });
+    };
+    session.on('ready', onReady);
     session.on('have', (id, bits) => {
       const mine = this.#files.get(id);
       if (mine && bits.size !== mine.have.size) {
@@ -457,6 +501,10 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
       this.emit('warning', peerId, 'SESSION_CLOSED', reason);
       this.emit('sessions');
     });
+    // A hello that arrived before the session existed (the wire kept it) made the session ready
+    // inside its constructor, before the handlers above were attached: such an outgoing session
+    // was never registered, so nothing could find it (choking, have updates, dashboards).
+    if (session.remoteReady && !session.destroyed) onReady();
     return session;
   }
 }

@@ -27,6 +27,8 @@ export interface SessionHost {
   chunkLength(id: string, chunk: number): number | undefined;
   /** Resolves when `bytes` more may be uploaded (the peer's upload rate limit). */
   throttle(bytes: number): Promise<void>;
+  /** Whether to send this chunk to this peer now (super-seeding); false: it is told busy. */
+  mayServe?(id: string, chunk: number, peerId: string): boolean;
 }
 
 interface Incoming {
@@ -226,6 +228,10 @@ export class PeerSession extends Emitter<SessionEvents> {
     while (!this.destroyed && this.#uploadQueue.length > 0) {
       const req = this.#uploadQueue.shift()!;
       const { id, chunk } = req;
+      if (this.#host.mayServe && !this.#host.mayServe(id, chunk, this.remoteId)) {
+        this.#send({ type: 'reject', id, chunk, reason: RejectReason.busy });
+        continue;
+      }
       this.#uploading = key(id, chunk);
       this.#cancelledCurrent = false;
       const reading = ahead?.req === req ? ahead.bytes : this.#read(req);

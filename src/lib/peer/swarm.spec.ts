@@ -19,7 +19,7 @@ afterEach(() => {
   engines = [];
 });
 
-function engine(net: MemoryNetwork, peerId: string, store: MemoryChunkStore, opts: { uploadSlots?: number } = {}): PeerEngine {
+function engine(net: MemoryNetwork, peerId: string, store: MemoryChunkStore, opts: { uploadSlots?: number; superSeed?: boolean } = {}): PeerEngine {
   const e = new PeerEngine({ peerId, store, directory: net.directory(peerId), connector: net.connector(peerId), sha256, random: seededRandom(peerId.length), ...opts });
   engines.push(e);
   return e;
@@ -182,5 +182,25 @@ describe('swarming over the in-memory network', () => {
     await finished(d);
     expect((await readAll(ls, file.id)).equals(bytes)).toBe(true);
   });
-});
 
+  it('a super-seeder hands out each chunk once; the downloaders get every other copy from each other', async () => {
+    const net = new MemoryNetwork();
+    const bytes = randomBytes(CHUNK * 12 + 5);
+    const store = new MemoryChunkStore();
+    const file = await shareBytes(store, { name: 'data.bin', bytes, chunkSize: CHUNK }, sha256);
+    const seeder = engine(net, 'seeder', store, { superSeed: true });
+    await seeder.start();
+    const leechers = ['l1', 'l2', 'l3'].map((id) => ({ id, store: new MemoryChunkStore(), engine: null as PeerEngine | null }));
+    for (const l of leechers) {
+      l.engine = engine(net, l.id, l.store);
+      await l.engine.start();
+    }
+    const downloads = await Promise.all(leechers.map((l) => l.engine!.download(file.id)));
+    await Promise.all(downloads.map(finished));
+    for (const l of leechers) expect((await readAll(l.store, file.id)).equals(bytes)).toBe(true);
+    // One copy from the seeder, in all; the other two copies moved between downloaders.
+    expect(seeder.stats().uploadedByFile[file.id]).toBe(bytes.length);
+    const fromPeers = leechers.reduce((n, l) => n + (l.engine!.stats().uploadedByFile[file.id] ?? 0), 0);
+    expect(fromPeers).toBeGreaterThanOrEqual(2 * bytes.length);
+  });
+});
