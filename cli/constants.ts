@@ -68,10 +68,18 @@ export const TCP_FIRST_BYTES_TIMEOUT_MS = 10_000;
 /**
  * Incoming TCP connections from one address (an IPv6 /64) that have not yet said what they are.
  * One honest peer has at most one wire dial and one manifest request per file pending; 8 leaves
- * room for a few peers behind one NAT. A ninth closes the oldest of that address, so silent
- * sockets from one address never lock out anyone else.
+ * room for a few peers behind one NAT. A ninth closes the oldest of that address (if older than
+ * PENDING_GRACE_MS), so silent sockets from one address never lock out anyone else.
  */
 export const MAX_PENDING_TCP_PER_ADDRESS = 8;
+
+/**
+ * Over MAX_PENDING_TCP_PER_ADDRESS, only a connection pending at least this long is closed: a
+ * hello comes one round trip after the connection (well under 100 ms on a LAN), but many peers on
+ * one host or behind one NAT may dial at once, and a busy event loop reads late. MAX_PENDING_TCP
+ * bounds what an address can hold meanwhile.
+ */
+export const PENDING_GRACE_MS = 2_000;
 
 /**
  * Incoming TCP connections not yet decided, over every address: large, as each costs one socket

@@ -3,7 +3,7 @@ import { addressKey, PendingConnections } from './pending-connections.ts';
 
 describe('pending connection limits', () => {
   it('closes the oldest of an address over its limit, and nobody else', () => {
-    const pending = new PendingConnections({ perAddress: 3, total: 100 });
+    const pending = new PendingConnections({ perAddress: 3, total: 100, graceMs: 0 });
     const dropped: string[] = [];
     const add = (key: string, name: string) => pending.add(key, (reason) => dropped.push(`${name} ${reason.split(':')[0]}`));
     add('10.0.0.9', 'honest');
@@ -18,7 +18,7 @@ describe('pending connection limits', () => {
   });
 
   it('at the total limit, closes the oldest of the address holding the most', () => {
-    const pending = new PendingConnections({ perAddress: 10, total: 5 });
+    const pending = new PendingConnections({ perAddress: 10, total: 5, graceMs: 0 });
     const dropped: string[] = [];
     const add = (key: string, name: string) => pending.add(key, () => dropped.push(name));
     add('a', 'a0');
@@ -31,8 +31,30 @@ describe('pending connection limits', () => {
     expect(pending.size).toBe(5);
   });
 
+  it('over the per-address limit, closes only connections older than the grace period', () => {
+    let t = 0;
+    const pending = new PendingConnections({ perAddress: 2, total: 6, graceMs: 1000, now: () => t });
+    const dropped: string[] = [];
+    const add = (name: string) => pending.add('a', () => dropped.push(name));
+    add('a0');
+    add('a1');
+    t = 999;
+    add('a2'); // a burst from one host: a0 may still be about to speak
+    expect(dropped).toEqual([]);
+    t = 1000;
+    add('a3');
+    expect(dropped).toEqual(['a0']);
+    // The total limit bounds the burst whatever the age.
+    add('a4');
+    add('a5');
+    add('a6');
+    add('a7');
+    expect(dropped).toEqual(['a0', 'a1']);
+    expect(pending.size).toBe(6);
+  });
+
   it('frees room when a connection is released, once however often it is called', () => {
-    const pending = new PendingConnections({ perAddress: 1, total: 10 });
+    const pending = new PendingConnections({ perAddress: 1, total: 10, graceMs: 0 });
     const dropped: string[] = [];
     const release = pending.add('a', () => dropped.push('first'));
     release();

@@ -4,27 +4,36 @@
  * connection over a limit is never refused: the oldest pending one of its address (or, at the
  * total limit, of the address holding the most) is closed instead. So silent sockets from one
  * address cost only that address its own room, and a peer that connects and speaks at once is
- * always heard. No sockets here: the transport passes a `drop` callback per connection.
+ * always heard. Over the per-address limit, a pending connection younger than `graceMs` is not
+ * closed (it may be a peer whose hello is on its way: many peers on one host or behind one NAT
+ * dial at once); the total limit bounds those. No sockets here: the transport passes a `drop`
+ * callback per connection.
  */
 export interface PendingLimits {
   perAddress: number;
   total: number;
+  /** Over the per-address limit, only connections pending at least this long are closed. */
+  graceMs: number;
+  now?: () => number;
 }
 
 interface Entry {
   key: string;
+  since: number;
   drop: (reason: string) => void;
   released: boolean;
 }
 
 export class PendingConnections {
   readonly #limits: PendingLimits;
+  readonly #now: () => number;
   /** Address key → its pending connections, oldest first. */
   readonly #byKey = new Map<string, Entry[]>();
   #size = 0;
 
   constructor(limits: PendingLimits) {
     this.#limits = limits;
+    this.#now = limits.now ?? Date.now;
   }
 
   /** Pending connections now, over every address. */
@@ -42,15 +51,17 @@ export class PendingConnections {
    * a limit is reached. Returns `release`, to call once the connection is decided or closed.
    */
   add(key: string, drop: (reason: string) => void): () => void {
+    const now = this.#now();
     const own = this.#byKey.get(key);
-    if (own && own.length >= this.#limits.perAddress) {
+    if (own && own.length >= this.#limits.perAddress && now - own[0].since >= this.#limits.graceMs) {
       this.#evict(own[0], `TOO_MANY_PENDING: more than ${this.#limits.perAddress} connections from ${key} have not sent their first bytes; the oldest is closed`);
-    } else if (this.#size >= this.#limits.total) {
+    }
+    if (this.#size >= this.#limits.total) {
       let fullest: Entry[] | null = null;
       for (const list of this.#byKey.values()) if (!fullest || list.length > fullest.length) fullest = list;
       if (fullest) this.#evict(fullest[0], `TOO_MANY_PENDING: more than ${this.#limits.total} connections have not sent their first bytes; the oldest of the busiest address is closed`);
     }
-    const entry: Entry = { key, drop, released: false };
+    const entry: Entry = { key, since: now, drop, released: false };
     const list = this.#byKey.get(key) ?? [];
     list.push(entry);
     this.#byKey.set(key, list);

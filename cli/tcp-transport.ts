@@ -10,6 +10,7 @@ import {
   MAX_MANIFEST_JSON_BYTES,
   MAX_PENDING_TCP,
   MAX_PENDING_TCP_PER_ADDRESS,
+  PENDING_GRACE_MS,
   STALLED_FRAME_TIMEOUT_MS,
   TCP_FIRST_BYTES_TIMEOUT_MS
 } from './constants.ts';
@@ -53,6 +54,8 @@ export interface TcpTransportOptions {
   /** Pending (undecided) incoming connections at most, per address and in all. */
   maxPendingPerAddress?: number;
   maxPending?: number;
+  /** Over the per-address limit, only connections pending this long are closed (default PENDING_GRACE_MS). */
+  pendingGraceMs?: number;
 }
 
 export class TcpTransport {
@@ -68,7 +71,8 @@ export class TcpTransport {
     this.#opts = opts;
     this.#pending = new PendingConnections({
       perAddress: opts.maxPendingPerAddress ?? MAX_PENDING_TCP_PER_ADDRESS,
-      total: opts.maxPending ?? MAX_PENDING_TCP
+      total: opts.maxPending ?? MAX_PENDING_TCP,
+      graceMs: opts.pendingGraceMs ?? PENDING_GRACE_MS
     });
     this.#server = createServer((socket) => this.#accept(socket));
     this.#server.on('error', () => undefined);

@@ -91,11 +91,13 @@ function silentFlood(port: number, localAddress: string, count: number) {
   let stopped = false;
   const open = new Set<Socket>();
   let closes = 0;
+  let connected = 0;
   const one = () => {
     if (stopped) return;
     const s = createConnection({ host: '127.0.0.1', port, localAddress });
     open.add(s);
     s.on('error', () => undefined);
+    s.once('connect', () => connected++);
     s.once('close', () => {
       open.delete(s);
       closes++;
@@ -104,6 +106,9 @@ function silentFlood(port: number, localAddress: string, count: number) {
   };
   for (let i = 0; i < count; i++) one();
   return {
+    get connected() {
+      return connected;
+    },
     get closes() {
       return closes;
     },
@@ -183,11 +188,10 @@ describe('a shoal seeder under connection floods', () => {
   it('64 silent sockets from one address, reconnecting, lock out nobody else', async () => {
     const flood = silentFlood(tcpPort, '127.0.0.2', 64);
     cleanups.push(() => flood.stop());
-    // The seeder keeps 8 of them and closes the rest (the oldest of that address each time).
-    await expect.poll(() => flood.closes, { timeout: 10_000 }).toBeGreaterThanOrEqual(64 - MAX_PENDING_TCP_PER_ADDRESS);
+    // All 64 are connected before the honest peer comes (the seeder accepts in that order).
+    await expect.poll(() => flood.connected, { timeout: 10_000 }).toBeGreaterThanOrEqual(64);
     expect(await probe.fetchManifest('127.0.0.1', tcpPort, id)).toMatchObject({ name: 'shared.bin', size: bytes.length });
     await honestDownload('after-flood');
-    expect(seeder.stderr()).toContain('TOO_MANY_PENDING');
     expect(seeder.child.exitCode).toBeNull();
   }, 60_000);
 
@@ -265,6 +269,36 @@ describe('timeouts of the TCP transport', () => {
     await c.closed;
     await expect.poll(() => reasonFor(c)).toMatch(/PENDING_TIMEOUT: no hello or manifest request within 0.3 s/);
     expect(counted(c)?.name).toBe('refusedConnections');
+  });
+
+  it(`closes the oldest silent connection of an address over ${MAX_PENDING_TCP_PER_ADDRESS}, and nobody else's (TOO_MANY_PENDING)`, async () => {
+    const counters = new Counters();
+    const mine: { name: CounterName; detail: string }[] = [];
+    counters.onAdd((name, _v, detail) => mine.push({ name, detail }));
+    // The default first-bytes timeout (10 s) and no grace: each connection over the limit closes one.
+    const t = new TcpTransport({ port: 0, host: '127.0.0.1', peerId: '78'.repeat(16), manifestOf: () => undefined, counters, pendingGraceMs: 0 });
+    await t.listen();
+    const sessions: string[] = [];
+    t.onIncoming((peerId, wire) => {
+      sessions.push(peerId);
+      wire.close('test done');
+    });
+    try {
+      const silent: RawClient[] = [];
+      for (let i = 0; i <= MAX_PENDING_TCP_PER_ADDRESS; i++) silent.push(await rawClient(t.port, '127.0.0.2'));
+      await silent[0].closed;
+      // An honest peer from another address: accepted after all of them, so every decision is made.
+      const honest = await rawClient(t.port, '127.0.0.1');
+      honest.send({ type: 'hello', version: 1, peerId: 'honest', maxMessage: 66560 });
+      await expect.poll(() => sessions).toEqual(['honest']);
+      const evicted = mine.filter((r) => r.detail.includes('TOO_MANY_PENDING'));
+      expect(evicted.map((r) => r.detail.split(' ')[0])).toEqual([silent[0].local]);
+      expect(evicted[0].name).toBe('refusedConnections');
+      expect(silent.slice(1).filter((c) => c.isClosed())).toEqual([]);
+      silent.forEach((c) => c.socket.destroy());
+    } finally {
+      t.close();
+    }
   });
 
   /** Sends raw bytes, and resolves with everything the server sent before it closed. */
