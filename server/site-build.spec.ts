@@ -177,14 +177,16 @@ describe('site builds: one at a time', () => {
     expect(existsSync(paths.lock)).toBe(false);
   });
 
-  it('a lock left by a process that died is taken over at once', async () => {
-    const paths = checkout();
-    mkdirSync(paths.builds);
-    writeFileSync(paths.lock, `${deadPid()}\n`);
-    const waiting: number[] = [];
-    const unlock = await lockSiteBuilds(paths, { onWait: (holder) => waiting.push(holder) });
-    expect(waiting).toEqual([]);
-    expect(readFileSync(paths.lock, 'utf8')).toBe(`${process.pid}\n`);
-    unlock();
+  it('a lock left by a process that died is taken over at once, also when its PID is ours now', async () => {
+    for (const stalePid of [deadPid(), process.pid]) {
+      const paths = checkout();
+      mkdirSync(paths.builds);
+      writeFileSync(paths.lock, `${stalePid}\n`);
+      const waiting: number[] = [];
+      const unlock = await lockSiteBuilds(paths, { onWait: (holder) => waiting.push(holder) });
+      expect(waiting).toEqual([]);
+      expect(readFileSync(paths.lock, 'utf8')).toBe(`${process.pid}\n`);
+      unlock();
+    }
   });
 });

@@ -13,7 +13,7 @@
  * Builds in one checkout take turns (`builds/.lock`): SvelteKit and Vite share `.svelte-kit/`
  * between them, so two at once would mix their output.
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -75,6 +75,9 @@ function stamp(now: Date, pid: number): string {
  * Takes the checkout's build lock, waiting while another living process holds it (a lock left by
  * a process that died is taken over). Returns the function that gives it back.
  */
+/** The lock files this process holds (a lock naming this PID but not in here is a stale one). */
+const heldLocks = new Set<string>();
+
 export async function lockSiteBuilds(paths: SiteBuildPaths, opts: { signal?: AbortSignal; onWait?: (holder: number) => void } = {}): Promise<() => void> {
   mkdirSync(paths.builds, { recursive: true });
   let told = false;
@@ -84,10 +87,12 @@ export async function lockSiteBuilds(paths: SiteBuildPaths, opts: { signal?: Abo
       const fd = openSync(paths.lock, 'wx');
       writeFileSync(fd, `${process.pid}\n`);
       closeSync(fd);
+      heldLocks.add(paths.lock);
       let released = false;
       return () => {
         if (released) return;
         released = true;
+        heldLocks.delete(paths.lock);
         rmSync(paths.lock, { force: true });
       };
     } catch (err) {
@@ -100,9 +105,11 @@ export async function lockSiteBuilds(paths: SiteBuildPaths, opts: { signal?: Abo
       if (!isMissing(err)) throw err;
       continue; // given back between our open and our read
     }
-    // No PID yet (the holder is between creating the file and writing it) counts as alive.
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !alive(holder)) {
-      rmSync(paths.lock, { force: true });
+    // No PID yet (the holder is between creating the file and writing it) counts as alive; our
+    // own PID on a lock we do not hold was left by a process that died and whose PID we reuse.
+    const stale = Number.isInteger(holder) && holder > 0 && (holder === process.pid ? !heldLocks.has(paths.lock) : !alive(holder));
+    if (stale) {
+      takeOverStaleLock(paths.lock, holder);
       continue;
     }
     if (!told) {
@@ -111,6 +118,29 @@ export async function lockSiteBuilds(paths: SiteBuildPaths, opts: { signal?: Abo
     }
     await sleep(SITE_BUILD_LOCK_POLL_MS, undefined, { signal: opts.signal });
   }
+}
+
+/**
+ * Removes a lock judged stale (its holder `holder` is gone). Another waiter may have taken it
+ * over since we read it: the lock is moved aside first (one rename, so only one waiter gets it)
+ * and put back if it is not the stale one after all.
+ */
+function takeOverStaleLock(lock: string, holder: number): void {
+  const aside = `${lock}.stale.${process.pid}`;
+  try {
+    renameSync(lock, aside);
+  } catch (err) {
+    if (isMissing(err)) return; // someone else moved it first
+    throw err;
+  }
+  if (Number.parseInt(readFileSync(aside, 'utf8'), 10) !== holder) {
+    try {
+      linkSync(aside, lock); // a fresh lock: give it back (fails if yet another was made meanwhile)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  rmSync(aside, { force: true });
 }
 
 /** Makes the empty directory a new build goes into: `builds/<stamp>`. */
