@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { freeUdpPort, killAllShoal, lanArgs, runShoal, spawnShoal } from '../helpers/shoal.ts';
+import { limitUpload } from '../helpers/upload-limit.ts';
 
 
 let app: TestApp;
@@ -77,17 +78,20 @@ describe('Node peer and browser tabs', () => {
     const lan = lanArgs(await freeUdpPort());
     const tab = await newTab();
     const { id } = await shareFile(tab, join(dir, 'both.bin'), 'both.bin');
-    // The Node seeder is slowed down a little so that neither source finishes the file alone.
-    const nodeSeeder = spawnShoal(['seed', join(dir, 'both.bin'), '--tracker', app.url, ...lan, '--upload-limit', '6M', '--data-dir', join(dir, 'lan-seeder')]);
-    const ready = await nodeSeeder.waitFor((e) => e.event === 'ready');
-    await nodeSeeder.waitFor((e) => e.event === 'seeding');
-
+    // The order is fixed so that both sources certainly send: the tab, held at 256 KiB/s (about
+    // 100 s for the whole file), is the only source until the getter has stored a chunk from it;
+    // only then does the Node seeder start, and the getter takes the rest from both.
+    await limitUpload(tab, 256);
     const out = join(dir, 'out-both');
     await mkdir(out);
-    const res = await runShoal(['get', id, '-o', out, '--tracker', app.url, ...lan, '--data-dir', join(dir, 'both-getter')]);
-    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const getter = spawnShoal(['get', id, '-o', out, '--tracker', app.url, ...lan, '--data-dir', join(dir, 'both-getter')]);
+    await getter.waitFor((e) => e.event === 'progress' && e.have >= 1, 60_000);
+    const nodeSeeder = spawnShoal(['seed', join(dir, 'both.bin'), '--tracker', app.url, ...lan, '--data-dir', join(dir, 'lan-seeder')]);
+    const ready = await nodeSeeder.waitFor((e) => e.event === 'ready');
+    const { code } = await getter.exited;
+    expect(code, getter.stdout() + getter.stderr()).toBe(0);
     expect(sha(await readFile(join(out, 'both.bin')))).toBe(sha(bytes));
-    const peers: { peerId: string; kind: string; bytes: number }[] = res.events.find((e) => e.event === 'done')!.peers;
+    const peers: { peerId: string; kind: string; bytes: number }[] = getter.events.find((e) => e.event === 'done')!.peers;
     const fromNode = peers.find((p) => p.peerId === ready.peerId);
     const fromTab = peers.find((p) => p.kind === 'browser');
     expect(fromNode?.bytes, JSON.stringify(peers)).toBeGreaterThan(0);

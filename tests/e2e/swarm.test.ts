@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/chromium.ts';
 import { peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
+import { limitUpload } from '../helpers/upload-limit.ts';
 
 let app: TestApp;
 let browser: Browser;
@@ -21,26 +22,14 @@ async function makeFile(name: string, size: number): Promise<{ path: string; byt
   return { path, bytes };
 }
 
-/** Sets this tab's upload limit on the peer page, then goes back home. */
-async function limitUpload(page: Page, kib: number): Promise<void> {
-  await page.getByRole('link', { name: 'This peer' }).click();
-  await page.getByTestId('upload-limit').fill(String(kib));
-  await page.getByTestId('upload-limit-set').click();
-  await page.getByTestId('upload-limit-now').filter({ hasText: kib ? `${kib} KiB/s` : 'unlimited' }).waitFor();
-  await page.getByRole('link', { name: 'Share' }).click();
-}
-
 async function percent(page: Page): Promise<number> {
   const text = await page.getByTestId('download-percent').textContent({ timeout: 30_000 });
   return Number(text!.replace('%', ''));
 }
 
 async function waitPercent(page: Page, atLeast: number): Promise<number> {
-  for (;;) {
-    const p = await percent(page);
-    if (p >= atLeast) return p;
-    await page.waitForTimeout(100);
-  }
+  await expect.poll(() => percent(page), { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(atLeast);
+  return percent(page);
 }
 
 async function save(page: Page): Promise<Buffer> {
@@ -74,11 +63,16 @@ describe('swarm downloads in the browser', () => {
     const [a, b] = [await newPeer(), await newPeer()];
     const { id } = await shareFile(a, f.path, 'both.bin');
     await shareFile(b, f.path, 'both.bin');
-    // Each seeder sends at most 2 MiB/s, so one alone could not serve every chunk before the other joins in.
-    await limitUpload(a, 2048);
-    await limitUpload(b, 2048);
+    // Both seeders crawl (1 KiB/s: one 64 KiB block a second) until the downloader has connected
+    // to both and asked both for chunks; only then do they speed up. So neither can serve the
+    // whole file before the other is asked, however long connecting takes.
+    await limitUpload(a, 1);
+    await limitUpload(b, 1);
     const c = await newPeer();
     await c.goto(`${app.url}/d/${id}`);
+    await expect.poll(() => c.getByTestId('download-peers').locator('tbody tr').count(), { timeout: 60_000 }).toBe(2);
+    await limitUpload(a, 2048);
+    await limitUpload(b, 2048);
     expect(sha(await save(c))).toBe(sha(f.bytes));
     const [upA, upB] = [await uploaded(a, 'both.bin'), await uploaded(b, 'both.bin')];
     expect(upA).not.toBe('0 B');
@@ -129,9 +123,10 @@ describe('swarm downloads in the browser', () => {
     await limitUpload(a, 1);
     await c.reload();
     await c.getByTestId('tracker-status').filter({ hasText: 'online' }).waitFor();
+    // A resumed download starts from the chunks in storage (counted from the stored keys), and
+    // every chunk counted before the reload had been stored.
     const after = await percent(c);
-    expect(after).toBeGreaterThanOrEqual(before - 10);
-    expect(after).toBeGreaterThan(0);
+    expect(after).toBeGreaterThanOrEqual(before);
     await limitUpload(a, 0);
     expect(sha(await save(c))).toBe(sha(f.bytes));
   });
