@@ -61,7 +61,7 @@ describe('browser tab to browser tab', () => {
     expect(sha(saved.bytes)).toBe(sha(original));
   });
 
-  it('downloads through an id pasted on the home page, and the tracker then lists both seeders', async () => {
+  it('downloads through an id pasted on the home page, and the tracker then lists every seeder', async () => {
     const leecher = await newPeer();
     await leecher.getByTestId('download-input').fill(`  ${shared.id.toUpperCase()}  `);
     await leecher.getByTestId('download-go').click();
