@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { computeContentId, isContentId, parseManifest, type Manifest, type Sha256 } from '../src/lib/core/manifest.ts';
 import type { FileRole, Visibility } from '../src/lib/peer/ports.ts';
 import { CliError, fsError } from './errors.ts';
+import { makeDir } from './make-dir.ts';
 
 /**
  * The peer's data directory (docs/NODE-PEER.md, "Data directory"):
@@ -44,11 +45,8 @@ export class DataDir {
 
   /** Opens (creating if needed) a data directory. */
   static async open(dir: string, sha256: Sha256): Promise<DataDir> {
-    try {
-      await mkdir(join(dir, 'files'), { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw fsError(err, `creating the data directory ${dir}`);
-    }
+    await makeDir(dir, 'creating the data directory', 0o700);
+    await makeDir(join(dir, 'files'), 'creating the data directory', 0o700);
     return new DataDir(dir, sha256);
   }
 
@@ -63,7 +61,7 @@ export class DataDir {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw fsError(err, `reading ${path}`);
+      throw fsError(err, 'reading', path);
     }
     let list: unknown;
     try {
@@ -85,7 +83,7 @@ export class DataDir {
       await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
-      throw fsError(err, `writing ${path}`);
+      throw fsError(err, 'writing', path);
     }
   }
 
@@ -97,7 +95,7 @@ export class DataDir {
       if (TOKEN_RE.test(text)) return text;
       throw new CliError('BAD_CONFIG', `${path} does not hold a valid token (32 to 128 characters of A-Z a-z 0-9 _ -); delete it to make a new one.`);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err instanceof CliError ? err : fsError(err, `reading ${path}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err instanceof CliError ? err : fsError(err, 'reading', path);
     }
     const token = randomBytes(32).toString('base64url');
     try {
@@ -106,7 +104,7 @@ export class DataDir {
     } catch (err) {
       // Another process created it first: use theirs.
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return this.token();
-      throw fsError(err, `writing ${path}`);
+      throw fsError(err, 'writing', path);
     }
   }
 
@@ -125,7 +123,7 @@ export class DataDir {
           await rm(path, { force: true });
         };
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(err, `creating ${path}`);
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(err, 'creating', path);
       }
       const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return null;
@@ -139,7 +137,7 @@ export class DataDir {
     try {
       names = await readdir(join(this.dir, 'files'));
     } catch (err) {
-      throw fsError(err, `reading ${join(this.dir, 'files')}`);
+      throw fsError(err, 'reading', join(this.dir, 'files'));
     }
     const records: FileRecord[] = [];
     const broken: string[] = [];
@@ -162,7 +160,7 @@ export class DataDir {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw fsError(err, `reading ${path}`);
+      throw fsError(err, 'reading', path);
     }
     try {
       return await this.#parse(JSON.parse(text), id);
@@ -179,13 +177,18 @@ export class DataDir {
       await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
-      throw fsError(err, `writing ${path}`);
+      throw fsError(err, 'writing', path);
     }
   }
 
   async delete(id: string): Promise<void> {
     if (!isContentId(id)) return;
-    await rm(this.#path(id), { force: true });
+    const path = this.#path(id);
+    try {
+      await rm(path, { force: true });
+    } catch (err) {
+      throw fsError(err, 'deleting', path);
+    }
   }
 
   #path(id: string): string {

@@ -1,5 +1,6 @@
 import { constants as FS, type Stats } from 'node:fs';
 import { link, lstat, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Bitfield } from '../src/lib/core/bitfield.ts';
 import { chunkRange } from '../src/lib/core/chunks.ts';
 import type { ChunkStore, StoredFile, Visibility } from '../src/lib/peer/ports.ts';
@@ -8,6 +9,7 @@ import type { DataDir, FileRecord } from './data-dir.ts';
 import { CliError, fsError } from './errors.ts';
 import { verifiedChunks, type HashedFile } from './hash-file.ts';
 import { sha256Hex } from './identity.ts';
+import { makeDir } from './make-dir.ts';
 import { pathInside, safeFileName } from './safe-name.ts';
 
 export interface FsStoreOptions {
@@ -54,6 +56,8 @@ export interface LoadResult {
 export class FsChunkStore implements ChunkStore {
   readonly #opts: FsStoreOptions;
   readonly #entries = new Map<string, Entry>();
+  /** Why the last write of a download failed (its code and path), until a write succeeds again. */
+  readonly #failures = new Map<string, CliError>();
   #closed = false;
 
   constructor(opts: FsStoreOptions) {
@@ -125,6 +129,15 @@ export class FsChunkStore implements ChunkStore {
     return this.#entries.get(id)?.record;
   }
 
+  /**
+   * Why writing the download of `id` failed, as a CliError with its code and path (DISK_FULL,
+   * PERMISSION...); undefined once a later write succeeds. The engine only keeps a reason for
+   * people, so the CLI asks here for the code.
+   */
+  failure(id: string): CliError | undefined {
+    return this.#failures.get(id);
+  }
+
   /** Ids whose file changed on disk since it was hashed (no longer served). */
   isStale(id: string): boolean {
     return this.#entries.get(id)?.stale ?? false;
@@ -136,8 +149,14 @@ export class FsChunkStore implements ChunkStore {
     if (this.#entries.has(file.id)) return;
     if (file.role !== 'download') throw new CliError('BAD_ARGUMENT', 'Shared files are added with addSeed.');
     const { path, partial } = this.targetOf(file.manifest.name);
-    if (!this.#opts.force && (await exists(path))) {
-      throw new CliError('EXISTS', `${path} exists already; use --force to overwrite it, or -o to download elsewhere.`);
+    // The output folder is created on the first download into it (as `mkdir -p`).
+    await makeDir(this.#opts.downloadDir, 'creating the output folder');
+    const there = await lstatOrNull(path);
+    if (there?.isDirectory()) {
+      throw new CliError('BAD_PATH', `A folder is where the download should be written (${path}); use -o to download elsewhere.`, { path });
+    }
+    if (there && !this.#opts.force) {
+      throw new CliError('EXISTS', `${path} exists already; use --force to overwrite it, or -o to download elsewhere.`, { path });
     }
     const record: FileRecord = {
       id: file.id,
@@ -166,9 +185,10 @@ export class FsChunkStore implements ChunkStore {
   async deleteFile(id: string): Promise<void> {
     const entry = this.#entries.get(id);
     this.#entries.delete(id);
+    this.#failures.delete(id);
     if (entry) {
       await this.#closeEntry(entry);
-      if (!entry.record.complete && entry.record.partial) await rm(entry.record.partial, { force: true });
+      if (!entry.record.complete && entry.record.partial) await removePartial(entry.record.partial);
     }
     await this.#opts.data.delete(id);
   }
@@ -204,18 +224,24 @@ export class FsChunkStore implements ChunkStore {
     if (bytes.length !== end - start) throw new CliError('IO', `Chunk ${index} has the wrong length.`);
     const partial = entry.record.partial!;
     try {
-      const fh = await this.#handle(entry);
-      let off = 0;
-      while (off < bytes.length) {
-        const { bytesWritten } = await fh.write(bytes, off, bytes.length - off, start + off);
-        off += bytesWritten;
+      try {
+        const fh = await this.#handle(entry);
+        let off = 0;
+        while (off < bytes.length) {
+          const { bytesWritten } = await fh.write(bytes, off, bytes.length - off, start + off);
+          off += bytesWritten;
+        }
+      } catch (err) {
+        throw fsError(err, 'writing', partial);
       }
+      if (this.#closed) return;
+      entry.have.set(index);
+      if (entry.have.complete) await this.#finish(entry);
+      this.#failures.delete(id);
     } catch (err) {
-      throw fsError(err, `writing ${partial}`);
+      if (err instanceof CliError) this.#failures.set(id, err);
+      throw err;
     }
-    if (this.#closed) return;
-    entry.have.set(index);
-    if (entry.have.complete) await this.#finish(entry);
   }
 
   /** Closes every open file. Partial files stay for a later resume. */
@@ -239,13 +265,15 @@ export class FsChunkStore implements ChunkStore {
   /** Opens (creating) the partial file of a download and learns which chunks it already holds. */
   async #openDownload(record: FileRecord): Promise<void> {
     const partial = record.partial!;
+    // A resumed download whose folder was deleted meanwhile starts again in a new one.
+    await makeDir(dirname(partial), 'creating the output folder');
     let fh: FileHandle;
     try {
       const st = await lstat(partial).catch(() => null);
-      if (st && !st.isFile()) throw new CliError('EXISTS', `${partial} exists and is not a regular file.`);
+      if (st && !st.isFile()) throw new CliError('BAD_PATH', `Something that is not a regular file is where the partial file should be (opening ${partial}); move it away.`, { path: partial });
       fh = await open(partial, FS.O_RDWR | FS.O_CREAT | FS.O_NOFOLLOW, 0o644);
     } catch (err) {
-      throw fsError(err, `opening ${partial}`);
+      throw fsError(err, 'opening', partial);
     }
     const total = record.manifest.size;
     let have = new Bitfield(record.manifest.chunkHashes.length);
@@ -254,7 +282,7 @@ export class FsChunkStore implements ChunkStore {
       // A partial file from an earlier run: learn which chunks it holds by hashing them.
       have = await verifiedChunks(fh, record.manifest, (bytes) => this.#opts.onCheck?.(record.id, bytes, total)).catch(async (err) => {
         await fh.close().catch(() => undefined);
-        throw fsError(err, `reading ${partial}`);
+        throw fsError(err, 'reading', partial);
       });
     }
     const entry = newEntry(record, have);
@@ -280,7 +308,7 @@ export class FsChunkStore implements ChunkStore {
       await fh.truncate(entry.record.manifest.size);
       await fh.sync();
     } catch (err) {
-      throw fsError(err, `writing ${partial}`);
+      throw fsError(err, 'writing', partial);
     }
     await this.#closeEntry(entry);
     try {
@@ -294,14 +322,19 @@ export class FsChunkStore implements ChunkStore {
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'EEXIST') throw err;
           // A filesystem without hard links: check, then rename.
-          if (await exists(path)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+          if (await lstatOrNull(path)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
           await rename(partial, path);
         }
       }
     } catch (err) {
-      throw fsError(err, `renaming ${partial} to ${path}`);
+      throw fsError(err, `renaming ${partial} to`, path);
     }
-    const st: Stats = await stat(path);
+    let st: Stats;
+    try {
+      st = await stat(path);
+    } catch (err) {
+      throw fsError(err, 'checking', path);
+    }
     entry.record = { ...entry.record, partial: undefined, complete: true, size: st.size, mtimeMs: st.mtimeMs };
     await this.#opts.data.put(entry.record);
     this.#opts.onFinished?.(entry.record.id, path);
@@ -343,12 +376,20 @@ function newEntry(record: FileRecord, have: Bitfield): Entry {
   return { record, have, fh: null, opening: null, finishing: null, stale: false };
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Deletes a partial file (gone already is fine). */
+export async function removePartial(partial: string): Promise<void> {
   try {
-    await lstat(path);
-    return true;
+    await rm(partial, { force: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw fsError(err, `checking ${path}`);
+    throw fsError(err, 'deleting', partial);
+  }
+}
+
+async function lstatOrNull(path: string): Promise<Stats | null> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fsError(err, 'checking', path);
   }
 }

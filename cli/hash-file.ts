@@ -62,11 +62,11 @@ export async function hashFile(path: string, opts: HashOptions = {}): Promise<Ha
   try {
     fh = await open(path, 'r');
   } catch (err) {
-    throw fsError(err, `opening ${path}`);
+    throw fsError(err, 'opening', path);
   }
   try {
     const before = await fh.stat();
-    if (!before.isFile()) throw new CliError('BAD_ARGUMENT', `Not a regular file: ${path}`);
+    if (!before.isFile()) throw new CliError('BAD_PATH', `Not a regular file: ${path}`, { path });
     const size = before.size;
     const chunkSize = chunkSizeFor(size);
     const n = chunkCount(size, chunkSize);
@@ -96,7 +96,7 @@ export async function hashFile(path: string, opts: HashOptions = {}): Promise<Ha
     const manifest = createManifest({ name: basename(path), size, mimeType: mimeTypeOf(path), chunkSize, chunkHashes: hashes });
     return { id: await computeContentId(manifest, nodeSha256), manifest, size, mtimeMs: before.mtimeMs };
   } catch (err) {
-    throw err instanceof CliError ? err : fsError(err, `reading ${path}`);
+    throw err instanceof CliError ? err : fsError(err, 'reading', path);
   } finally {
     await fh.close().catch(() => undefined);
   }

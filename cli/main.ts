@@ -50,8 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     const log = out.logger(settings.logLevel);
     return await RUN[raw.command]({ settings, out, log, signal: controller.signal, cwd: process.cwd() });
   } catch (err) {
-    const code = err instanceof CliError ? err.code : ((err as { code?: string }).code ?? 'ERROR');
-    out.error(code, (err as Error).message ?? String(err));
+    out.fail(err);
     if (!(err instanceof CliError) && process.env.SHOAL_DEBUG) console.error(err);
     return exitCodeOf(err);
   } finally {

@@ -1,4 +1,5 @@
 import { createLogger, type Logger, type LogLevel, type LogRecord } from '../src/lib/log.ts';
+import { failureOf } from './errors.ts';
 import { ProgressLine, type ProgressStream } from './progress.ts';
 
 export interface OutputStreams {
@@ -39,6 +40,15 @@ export class Output {
       this.progress.clear();
       this.#io.stderr.write(`error ${code}: ${message}\n`);
     }
+  }
+
+  /**
+   * Reports a thrown error: its code, its message and (with --json) the path it is about. Every
+   * command reports failures through this, so a filesystem error always shows its real cause.
+   */
+  fail(err: unknown, fields: Record<string, unknown> = {}): void {
+    const f = failureOf(err);
+    this.error(f.code, f.message, f.path === undefined ? fields : { path: f.path, ...fields });
   }
 
   /** The logger: lines (or JSON lines) on stderr. */

@@ -21,17 +21,17 @@ export async function walk(root: string): Promise<WalkResult> {
   try {
     st = await stat(start);
   } catch (err) {
-    throw fsError(err, `reading ${start}`);
+    throw fsError(err, 'reading', start);
   }
   if (st.isFile()) return { files: [await realpath(start)], skipped: [] };
-  if (!st.isDirectory()) throw new CliError('BAD_ARGUMENT', `Not a file or folder: ${start}`);
+  if (!st.isDirectory()) throw new CliError('BAD_PATH', `Not a regular file or folder: ${start}`, { path: start });
   const out: WalkResult = { files: [], skipped: [] };
   const visit = async (dir: string) => {
     let names: string[];
     try {
       names = (await readdir(dir)).sort();
     } catch (err) {
-      out.skipped.push({ path: dir, reason: fsError(err, `reading ${dir}`).message });
+      out.skipped.push({ path: dir, reason: fsError(err, 'reading', dir).message });
       return;
     }
     for (const name of names) {

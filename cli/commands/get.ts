@@ -1,13 +1,14 @@
 import { parseContentId } from '../../src/lib/core/manifest.ts';
 import type { DownloadStatus } from '../../src/lib/peer/download.ts';
 import { shareLink, startPeer, untilAborted, type Context } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, failureOf } from '../errors.ts';
 import { bar, formatBytes, formatDuration, formatPercent, formatRate } from '../format.ts';
 import type { NodePeer } from '../node-peer.ts';
 
 export interface GetResult {
   id: string;
   ok: boolean;
+  /** Where the file was saved; for a failure, the path the failure is about (if any). */
   path?: string;
   /** Bytes received from each peer. */
   peers?: { peerId: string; kind: string; bytes: number }[];
@@ -73,7 +74,8 @@ export async function download(ctx: Context, peer: NodePeer, ids: string[], opts
       if (r.ok) out.emit('done', { id: r.id, path: r.path, peers }, `saved ${r.path}`);
       else {
         const partial = peer.store.record(r.id)?.partial;
-        out.error(r.code ?? 'DOWNLOAD_FAILED', `${r.id}: ${r.message}${partial ? ` The partial file is kept (${partial}): run the same command again to resume.` : ''}`, { id: r.id, partial: partial ?? null });
+        const fields = { id: r.id, ...(r.path === undefined ? {} : { path: r.path }), partial: partial ?? null };
+        out.error(r.code ?? 'DOWNLOAD_FAILED', `${r.id}: ${r.message}${partial ? ` The partial file is kept (${partial}): run the same command again to resume.` : ''}`, fields);
       }
       if (--pending === 0) {
         off();
@@ -91,7 +93,11 @@ export async function download(ctx: Context, peer: NodePeer, ids: string[], opts
         if (opts.bar && !out.json) out.progress.update(progressLine([s]));
         out.emit('progress', progressFields(s));
         settle({ id: s.id, ok: true, path: peer.store.record(s.id)?.path });
-      } else if (s.state === 'failed') settle({ id: s.id, ok: false, code: 'DOWNLOAD_FAILED', message: s.reason });
+      } else if (s.state === 'failed') {
+        // The engine fails a download only when the store cannot write; the store knows the code and path.
+        const cause = peer.store.failure(s.id);
+        settle(cause ? { id: s.id, ok: false, code: cause.code, message: cause.message, path: cause.path } : { id: s.id, ok: false, code: 'DOWNLOAD_FAILED', message: s.reason });
+      }
       else render();
     };
     const off = peer.engine.on('download', onStatus);
@@ -106,14 +112,24 @@ export async function download(ctx: Context, peer: NodePeer, ids: string[], opts
           const d = await peer.engine.download(id, 'public');
           onStatus(d.status());
         } catch (err) {
-          const e = err as { code?: string; message?: string };
-          const code = e.code === 'NOT_FOUND' ? 'NOT_FOUND' : (e.code ?? 'DOWNLOAD_FAILED');
-          const message = e.code === 'NOT_FOUND' ? `No file with this id is known to the tracker or on the LAN (${e.message}).` : (e.message ?? String(err));
-          settle({ id, ok: false, code, message });
+          settle(startFailure(id, err));
         }
       })();
     }
   });
+}
+
+/**
+ * Why a download could not start. Only the directory (tracker, LAN) says NOT_FOUND for an id
+ * nobody knows; the store's errors (creating the output folder, opening the partial file) are
+ * CliErrors with their own code and path, and are never reported as an unknown id.
+ */
+function startFailure(id: string, err: unknown): GetResult {
+  const f = failureOf(err);
+  if (!(err instanceof CliError) && f.code === 'NOT_FOUND') {
+    return { id, ok: false, code: 'NOT_FOUND', message: `No file with this id is known to the tracker or on the LAN (${f.message}).` };
+  }
+  return { id, ok: false, code: f.code === 'ERROR' ? 'DOWNLOAD_FAILED' : f.code, message: f.message, path: f.path };
 }
 
 function progressFields(s: DownloadStatus): Record<string, unknown> {

@@ -1,8 +1,8 @@
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { dataDirOf, type Context } from '../context.ts';
 import { DataDir } from '../data-dir.ts';
 import { CliError } from '../errors.ts';
+import { removePartial } from '../fs-store.ts';
 import { nodeSha256 } from '../identity.ts';
 import { parseIds } from './get.ts';
 
@@ -23,26 +23,32 @@ export async function runRm(ctx: Context): Promise<number> {
   if (!release) {
     throw new CliError('IN_USE', `A shoal peer is running on ${data.dir}: stop it first, or type rm in its shell.`);
   }
-  let missing = 0;
+  let failed = 0;
   try {
     if (folders.length > 0) {
       await data.setWatched(watched.filter((w) => !folders.includes(w)));
       for (const f of folders) ctx.out.emit('unwatched', { path: f }, `no longer watched: ${f} (its files stay shared until removed)`);
     }
     for (const id of ids) {
-      const record = await data.get(id);
-      if (!record) {
-        missing++;
-        ctx.out.error('NOT_FOUND', `${id} is not shared or downloaded here (shoal ls lists what is).`);
-        continue;
+      try {
+        const record = await data.get(id);
+        if (!record) {
+          failed++;
+          ctx.out.error('NOT_FOUND', `${id} is not shared or downloaded here (shoal ls lists what is).`, { id });
+          continue;
+        }
+        if (!record.complete && record.partial) await removePartial(record.partial);
+        await data.delete(id);
+        const kept = record.complete ? `${record.path} stays on disk` : 'its partial file is deleted';
+        ctx.out.emit('removed', { id, name: record.manifest.name, role: record.role, path: record.complete ? record.path : null }, `removed ${id}  ${record.manifest.name} (${kept})`);
+      } catch (err) {
+        // A record that cannot be read or deleted is reported with its code and path; the other ids go on.
+        failed++;
+        ctx.out.fail(err, { id });
       }
-      if (!record.complete && record.partial) await rm(record.partial, { force: true });
-      await data.delete(id);
-      const kept = record.complete ? `${record.path} stays on disk` : 'its partial file is deleted';
-      ctx.out.emit('removed', { id, name: record.manifest.name, role: record.role, path: record.complete ? record.path : null }, `removed ${id}  ${record.manifest.name} (${kept})`);
     }
   } finally {
     await release();
   }
-  return missing > 0 ? 1 : 0;
+  return failed > 0 ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CliError } from '../errors.ts';
+import { CliError, fsError, type CliErrorCode } from '../errors.ts';
 import { bar, formatBytes, formatPercent, formatRate } from '../format.ts';
 import { dataDirOf, shareLink, startPeer, untilAborted, type Context } from '../context.ts';
 import { DataDir } from '../data-dir.ts';
@@ -43,13 +43,14 @@ export async function shareOne(ctx: Context, peer: NodePeer, path: string): Prom
 export async function runSeed(ctx: Context): Promise<number> {
   const { out, settings } = ctx;
   const roots = settings.args.map((p) => resolve(ctx.cwd, p));
-  // Fail on a missing path before anything starts.
+  // Fail on a missing (or unreadable, or special) path before anything starts.
   const folders = new Set<string>();
   for (const root of roots) {
-    const st = await stat(root).catch(() => {
-      throw new CliError('NOT_FOUND', `No such file or folder: ${root}`);
+    const st = await stat(root).catch((err) => {
+      throw fsError(err, 'sharing', root);
     });
     if (st.isDirectory()) folders.add(root);
+    else if (!st.isFile()) throw new CliError('BAD_PATH', `Not a regular file or folder (sharing ${root}).`, { path: root });
   }
   const data = await DataDir.open(dataDirOf(settings), nodeSha256);
   const remembered = await data.watched();
@@ -68,6 +69,7 @@ export async function runSeed(ctx: Context): Promise<number> {
   }
   const peer = await startPeer(ctx);
   let failures = 0;
+  let lastFailure: CliErrorCode = 'IO';
   try {
     await reshareChanged(ctx, peer);
     const byPath = new Map<string, string>(); // path → id shared from it
@@ -86,8 +88,8 @@ export async function runSeed(ctx: Context): Promise<number> {
           byPath.set(r.path, r.id);
         } catch (err) {
           failures++;
-          const e = err as CliError;
-          out.error(e.code ?? 'IO', e.message, { path: file });
+          if (err instanceof CliError) lastFailure = err.code;
+          out.fail(err, { path: file });
         }
       }
       if (watchRoots.has(root)) {
@@ -123,7 +125,11 @@ export async function runSeed(ctx: Context): Promise<number> {
     }
     const count = peer.engine.files().length;
     if (count === 0 && watchers.length === 0) {
-      throw new CliError('NOT_FOUND', roots.length ? 'Nothing could be shared.' : 'Nothing to seed: give files or folders (the data directory lists none).');
+      if (failures > 0) {
+        // Each failure was reported above with its code; the summary carries the last one.
+        throw new CliError(lastFailure, `Nothing could be shared: ${failures} file${failures === 1 ? '' : 's'} failed (above).`);
+      }
+      throw new CliError('NOT_FOUND', roots.length ? `Nothing to share: no regular file in ${roots.join(', ')}.` : 'Nothing to seed: give files or folders (the data directory lists none).');
     }
     out.emit('seeding', { files: count, peerId: peer.peerId }, `seeding ${count} file${count === 1 ? '' : 's'} as peer ${peer.peerId}; Ctrl-C to stop`);
     const status = setInterval(() => {
@@ -159,7 +165,7 @@ async function reshareChanged(ctx: Context, peer: NodePeer): Promise<void> {
       ctx.out.say(`changed since last run, hashing again: ${r.path}`);
       await shareOne(ctx, peer, r.path);
     } catch (err) {
-      ctx.out.error((err as CliError).code ?? 'IO', (err as Error).message, { path: r.path });
+      ctx.out.fail(err, { path: r.path });
     }
   }
 }

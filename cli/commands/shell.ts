@@ -37,7 +37,7 @@ export async function runShellLine(ctx: Context, peer: NodePeer, line: string): 
     case 'get': {
       const ids = parseIds(rest);
       // In the background: the prompt stays usable; done or failed is printed when it happens.
-      void download(ctx, peer, ids, { bar: false }).catch((err) => out.error('DOWNLOAD_FAILED', (err as Error).message));
+      void download(ctx, peer, ids, { bar: false }).catch((err) => out.fail(err));
       out.say(`downloading ${ids.length} file${ids.length === 1 ? '' : 's'} in the background ('myfiles' shows progress)`);
       return true;
     }
@@ -61,10 +61,15 @@ export async function runShellLine(ctx: Context, peer: NodePeer, line: string): 
       for (const id of parseIds(rest)) {
         const f = peer.engine.file(id);
         if (!f) {
-          out.error('NOT_FOUND', `${id} is not shared or downloaded here (myfiles lists what is).`);
+          out.error('NOT_FOUND', `${id} is not shared or downloaded here (myfiles lists what is).`, { id });
           continue;
         }
-        await peer.unshare(id);
+        try {
+          await peer.unshare(id);
+        } catch (err) {
+          out.fail(err, { id });
+          continue;
+        }
         out.emit('removed', { id, name: f.manifest.name }, `removed ${id}  ${f.manifest.name}`);
       }
       return true;
@@ -73,7 +78,10 @@ export async function runShellLine(ctx: Context, peer: NodePeer, line: string): 
       if (rest.length === 0) throw new CliError('BAD_ARGUMENT', 'share <path>');
       const { files, skipped } = await walk(resolve(ctx.cwd, rest.join(' ')));
       for (const s of skipped) out.say(`skipped ${s.path}: ${s.reason}`);
-      for (const f of files) await shareOne(ctx, peer, f);
+      for (const f of files) {
+        // One file that cannot be shared is reported with its code and path; the others go on.
+        await shareOne(ctx, peer, f).catch((err) => out.fail(err, { path: f }));
+      }
       return true;
     }
     case 'whohas': {
@@ -142,8 +150,7 @@ export async function runShell(ctx: Context): Promise<number> {
           try {
             if (!(await runShellLine(ctx, peer, line))) return rl.close();
           } catch (err) {
-            const e = err as CliError;
-            ctx.out.error(e.code ?? 'ERROR', e.message);
+            ctx.out.fail(err);
           }
           prompt();
         });

@@ -185,8 +185,10 @@ describe('a seeding peer under hostile input', () => {
     });
     expect(res.code, res.stdout + res.stderr).toBe(1);
     const error = res.events.find((e) => e.event === 'error')!;
-    expect(error.code).toBe('DOWNLOAD_FAILED');
+    // The store's code and path, not the engine's generic DOWNLOAD_FAILED.
+    expect(error.code).toBe('DISK_FULL');
     expect(error.message).toMatch(/disk is full/i);
+    expect(error.path).toBe(join(mnt, 'shared.bin.shoal-partial'));
     expect(error.partial).toBe(join(mnt, 'shared.bin.shoal-partial'));
     expect(res.stderr).toContain('shared.bin.shoal-partial');
     expect(res.stderr).not.toMatch(/ shared\.bin\n/);
