@@ -49,7 +49,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   port: { type: 'string', value: '<port>', help: `TCP port for LAN transfers (0: any). Default: ${DEFAULT_TCP_PORT}, or any free port if taken.`, commands: PEER },
   'max-peers': { type: 'string', value: '<n>', help: `Connections open at once, at most. Default: ${DEFAULT_MAX_PEERS}.`, commands: PEER },
   'upload-limit': { type: 'string', value: '<rate>', help: 'Upload limit per second, e.g. 500K, 2M (0: none). Default: none.', commands: PEER },
-  output: { type: 'string', short: 'o', value: '<dir>', help: 'Where downloads are written. Default: the current directory.', commands: ['get', 'shell'] },
+  output: { type: 'string', short: 'o', value: '<dir>', help: 'Where downloads are written (created if missing). Default: the current directory.', commands: ['get', 'shell'] },
   force: { type: 'boolean', help: 'Overwrite an existing file where a download would be written.', commands: ['get', 'shell'] },
   seed: { type: 'boolean', help: 'Keep seeding after the downloads complete.', commands: ['get'] },
   watch: { type: 'boolean', help: 'Keep watching the folders: files added or changed later are shared too.', commands: ['seed'] },
