@@ -56,6 +56,8 @@ export interface TcpTransportOptions {
   maxPending?: number;
   /** Over the per-address limit, only connections pending this long are closed (default PENDING_GRACE_MS). */
   pendingGraceMs?: number;
+  /** How long an asker may take to receive a manifest answer (default MANIFEST_TIMEOUT_MS). */
+  manifestAnswerTimeoutMs?: number;
 }
 
 export class TcpTransport {
@@ -195,10 +197,12 @@ export class TcpTransport {
     this.#track(socket);
     let first: Buffer = Buffer.alloc(0);
     let decided = false;
+    /** A manifest answer being sent: it keeps its pending slot until the connection closes. */
+    let answering = false;
     const decide = () => {
       if (decided) return false;
       decided = true;
-      release();
+      if (!answering) release();
       clearTimeout(timer);
       socket.off('data', onData);
       return true;
@@ -211,10 +215,33 @@ export class TcpTransport {
     };
     const malformed = (reason: string) => drop('malformedFrames', reason);
     const wireError = (err: unknown) => malformed(`${err instanceof ShoalError ? err.code : 'WIRE_MALFORMED'}: ${(err as Error).message}`);
-    const release = this.#pending.add(addressKey(socket.remoteAddress), (reason) => drop('refusedConnections', reason));
+    const release = this.#pending.add(addressKey(socket.remoteAddress), (reason) => {
+      if (!answering) return drop('refusedConnections', reason);
+      this.#opts.counters.add('refusedConnections', `${remote} ${reason}`);
+      socket.destroy();
+    });
     const waitMs = this.#opts.firstBytesTimeoutMs ?? TCP_FIRST_BYTES_TIMEOUT_MS;
     const timer = setTimeout(() => drop('refusedConnections', `PENDING_TIMEOUT: no hello or manifest request within ${waitMs / 1000} s`), waitMs);
-    socket.once('close', () => void decide());
+    socket.once('close', () => {
+      decide();
+      release();
+    });
+    /**
+     * Sends a manifest answer and closes. Until the asker has taken it all, the connection keeps
+     * its pending slot, and it is cut after MANIFEST_TIMEOUT_MS: an asker that does not read
+     * cannot pile up answers (up to 5 MiB each) in our memory.
+     */
+    const answer = (bytes: Buffer) => {
+      answering = true;
+      decide();
+      const cutMs = this.#opts.manifestAnswerTimeoutMs ?? MANIFEST_TIMEOUT_MS;
+      const cut = setTimeout(() => {
+        this.#opts.counters.add('refusedConnections', `${remote} MANIFEST_TIMEOUT: the answer was not taken and the connection not closed within ${cutMs / 1000} s`);
+        socket.destroy();
+      }, cutMs);
+      socket.once('close', () => clearTimeout(cut));
+      socket.end(bytes);
+    };
     const decoder = new FrameDecoder();
     let mode: 'wire' | 'other' | null = null;
     const onData = (piece: Buffer) => {
@@ -255,26 +282,22 @@ export class TcpTransport {
       if (first.length > MANIFEST_MAGIC.length && first[MANIFEST_MAGIC.length] !== MANIFEST_VERSION) {
         // Answered, so that a peer of another version can tell this from a network failure.
         const version = first[MANIFEST_MAGIC.length];
-        if (!decide()) return;
         this.#opts.counters.add('malformedFrames', `${remote} MANIFEST_VERSION: manifest request version ${version}`);
         head[0] = ManifestStatus.badVersion;
-        socket.end(head);
-        return;
+        return answer(head);
       }
       if (first.length < MANIFEST_REQUEST_BYTES) return;
       if (first.length > MANIFEST_REQUEST_BYTES) return malformed('WIRE_MALFORMED: manifest request longer than 37 bytes');
-      decide();
       this.#opts.counters.add('manifestRequests', remote);
       const id = first.subarray(MANIFEST_MAGIC.length + 1).toString('hex');
       const manifest = this.#opts.manifestOf(id);
       if (!manifest) {
         head[0] = ManifestStatus.notShared;
-        socket.end(head);
-        return;
+        return answer(head);
       }
       const body = Buffer.from(JSON.stringify(manifest), 'utf8');
       head.writeUInt32BE(body.length, 1);
-      socket.end(Buffer.concat([head, body]));
+      answer(Buffer.concat([head, body]));
     };
     socket.on('data', onData);
   }

@@ -234,7 +234,16 @@ describe('timeouts of the TCP transport', () => {
     const counters = new Counters();
     counters.onAdd((name, _value, detail) => reasons.push({ name, detail }));
     // Short timeouts, so that each is seen to fire; each test waits for its event, not a time.
-    tcp = new TcpTransport({ port: 0, host: '127.0.0.1', peerId: '56'.repeat(16), manifestOf: () => undefined, counters, firstBytesTimeoutMs: 300, stallTimeoutMs: 300 });
+    tcp = new TcpTransport({
+      port: 0,
+      host: '127.0.0.1',
+      peerId: '56'.repeat(16),
+      manifestOf: () => undefined,
+      counters,
+      firstBytesTimeoutMs: 300,
+      stallTimeoutMs: 300,
+      manifestAnswerTimeoutMs: 300
+    });
     await tcp.listen();
     connector = new CompositeConnector({ tcp, maxPeers: 10, counters, idleTimeoutMs: 600 });
     connector.onIncoming((_peerId, wire) => wire.onMessage(() => {}));
@@ -299,6 +308,20 @@ describe('timeouts of the TCP transport', () => {
     } finally {
       t.close();
     }
+  });
+
+  it('cuts a manifest answer the asker keeps open without closing (MANIFEST_TIMEOUT)', async () => {
+    // Half-open: the asker takes the answer's end but never closes its side.
+    const socket = createConnection({ host: '127.0.0.1', port: tcp.port, allowHalfOpen: true });
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const local = `${socket.localAddress}:${socket.localPort}`;
+    socket.on('error', () => undefined);
+    let answer = '';
+    socket.on('data', (b: Buffer) => (answer += b.toString('hex')));
+    socket.write(Buffer.from(`53484d4601${'cd'.repeat(32)}`, 'hex'));
+    await expect.poll(() => reasons.find((r) => r.detail.startsWith(`${local} MANIFEST_TIMEOUT`))?.name, { timeout: 10_000 }).toBe('refusedConnections');
+    expect(answer).toBe('0100000000');
+    socket.destroy();
   });
 
   /** Sends raw bytes, and resolves with everything the server sent before it closed. */
