@@ -21,10 +21,23 @@ afterAll(async () => {
   for (const s of servers) await s.stop();
 });
 
+/**
+ * The environment of a person's shell: without what Vitest sets for its tests (NODE_ENV=test would
+ * make Vite build with the development flavour of Svelte, and this build is the one the e2e
+ * tests run on next).
+ */
+function shellEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('VITEST') || ['NODE_ENV', 'TEST', 'DEV', 'PROD', 'SSR', 'MODE', 'BASE_URL'].includes(key)) delete env[key];
+  }
+  return env;
+}
+
 /** `npm run build`, as a person runs it; rejects with its output if it fails. */
 function npmRunBuild(): Promise<void> {
   return new Promise((resolveBuild, reject) => {
-    const child = spawn('npm', ['run', 'build'], { cwd: resolve('.'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VITEST: '' } });
+    const child = spawn('npm', ['run', 'build'], { cwd: resolve('.'), stdio: ['ignore', 'pipe', 'pipe'], env: shellEnv() });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
