@@ -127,7 +127,11 @@ export class DataDir {
       }
       const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return null;
-      await rm(path, { force: true });
+      try {
+        await rm(path, { force: true });
+      } catch (err) {
+        throw fsError(err, 'removing the stale lock', path);
+      }
     }
     return null;
   }

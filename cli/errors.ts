@@ -72,6 +72,7 @@ export function fsError(err: unknown, action: string, path?: string): CliError {
     case 'ENOTDIR':
       return make('BAD_PATH', 'A part of the path is a file, not a folder');
     case 'EISDIR':
+    case 'ERR_FS_EISDIR': // fs.rm of a folder without { recursive }
       return make('BAD_PATH', 'A folder is where a file should be');
     case 'ELOOP':
       return make('BAD_PATH', 'Too many symbolic links, or a link where none may be');

@@ -179,6 +179,17 @@ describe('rm', () => {
   });
 });
 
+describe('data directory', () => {
+  it('one that cannot be created (read-only file system) is PERMISSION naming it, not NOT_FOUND', async () => {
+    const mnt = join(dir, 'ro-data-mnt');
+    await mkdir(mnt);
+    const data = join(mnt, 'new-data');
+    const res = await runShoal(['get', id, '-o', join(dir, 'ro-data-out'), '--data-dir', data, '--no-tracker', ...lan], onReadOnlyTmpfs(mnt));
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    expect(errorOf(res.events)).toMatchObject({ code: 'PERMISSION', path: data, message: `The file system is read-only (creating the data directory ${data}).` });
+  });
+});
+
 describe('shell', () => {
   it('get into an impossible folder and share of a missing path report their code and path; the shell goes on', async () => {
     const file = join(dir, 'd-file');
