@@ -26,6 +26,7 @@ const BENCHES = [
   { name: 'hashing', browser: true, limit: { quick: 1.5, full: 15 } },
   { name: 'tcp-node', browser: false, limit: { quick: 1.5, full: 15 } },
   { name: 'multi-source', browser: false, limit: { quick: 1.5, full: 15 } },
+  { name: 'swarm', browser: false, limit: { quick: 3, full: 10 } },
   { name: 'webrtc-browser', browser: true, limit: { quick: 2, full: 40 } },
   { name: 'webrtc-node', browser: true, limit: { quick: 2, full: 30 } },
   { name: 'memory-browser', browser: true, limit: { quick: 1.5, full: 40 } },

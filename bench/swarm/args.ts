@@ -21,6 +21,8 @@ export interface SwarmConfig {
   timeout: number;
   out: string;
   seed: string;
+  /** Initial seeders super-seed (each chunk handed out once while its recipient stays). */
+  superSeed: boolean;
 }
 
 export const USAGE = `usage: npm run swarm -- --peers N --files M --size S [--churn R] [options]
@@ -35,7 +37,8 @@ export const USAGE = `usage: npm run swarm -- --peers N --files M --size S [--ch
   --duration D       with churn: seconds of churn before waiting for completion (default 60)
   --timeout T        give up after T seconds (default 600)
   --out DIR          where swarm.json and the SVG plots go (default bench/results/swarm)
-  --seed TEXT        seed of the pseudo-random file contents (default "swarm")`;
+  --seed TEXT        seed of the pseudo-random file contents (default "swarm")
+  --super-seed       initial seeders hand out each chunk once while its recipient stays`;
 
 export class UsageError extends Error {
   readonly code = 'BAD_ARGUMENT';
@@ -72,6 +75,7 @@ export function parseSwarmArgs(argv: string[]): SwarmConfig | 'help' {
       timeout: { type: 'string' },
       out: { type: 'string' },
       seed: { type: 'string' },
+      'super-seed': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   });
@@ -93,6 +97,7 @@ export function parseSwarmArgs(argv: string[]): SwarmConfig | 'help' {
     duration: int('duration', values.duration, 60, 1, 3600),
     timeout: int('timeout', values.timeout, 600, 10, 24 * 3600),
     out: values.out ?? 'bench/results/swarm',
-    seed
+    seed,
+    superSeed: values['super-seed'] ?? false
   };
 }

@@ -52,6 +52,14 @@ export const UPLOAD_SLOTS = 4;
  */
 export const BUSY_BACKOFF_MS = 30_000;
 
+/**
+ * Super-seeding: how long a chunk handed to one peer is refused to others while that peer stays.
+ * After it, the chunk is handed out again (its recipient may be unreachable from the asker, e.g.
+ * two tabs whose WebRTC connection failed). As long as the longest a request may wait
+ * (MAX_REQUEST_AGE_MS): a swarm that works moves every chunk on well within it.
+ */
+export const SUPER_SEED_HOLD_MS = 120_000;
+
 /** How often upload slots are reassigned by rate (BitTorrent: every 10 s). */
 export const RECHOKE_INTERVAL_MS = 10_000;
 

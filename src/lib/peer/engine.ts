@@ -9,7 +9,7 @@ import { Download, type DownloadStatus } from './download.ts';
 import { Emitter } from './emitter.ts';
 import type { ChunkStore, Connector, Directory, ReputationStore, StoredFile, Visibility, Wire } from './ports.ts';
 import { PeerSession, type SessionHost } from './session.ts';
-import { OPTIMISTIC_EVERY, RECHOKE_INTERVAL_MS, UPLOAD_SLOTS } from './constants.ts';
+import { OPTIMISTIC_EVERY, RECHOKE_INTERVAL_MS, SUPER_SEED_HOLD_MS, UPLOAD_SLOTS } from './constants.ts';
 
 export interface EngineOptions {
   peerId: string;
@@ -86,8 +86,8 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
   readonly #uploadSlots: number;
   readonly #random: () => number;
   #superSeed: boolean;
-  /** Super-seeding: content id → chunk → peers it was handed to. */
-  readonly #givenTo = new Map<string, Map<number, Set<string>>>();
+  /** Super-seeding: content id → chunk → the peers it was handed to, and when. */
+  readonly #givenTo = new Map<string, Map<number, { at: number; to: Set<string> }>>();
 
   constructor(opts: EngineOptions) {
     super();
@@ -310,17 +310,22 @@ export class PeerEngine extends Emitter<EngineEvents> implements SessionHost {
    * Super-seeding (an initial seeder's mode, BitTorrent's BEP 16 in spirit): of a file we hold
    * whole, each chunk is handed to one peer only, as long as that peer is connected; others are
    * told busy for it and get it from that peer. The seeder's upload then goes to distinct chunks.
-   * A chunk whose recipients all left is handed out again; a recipient may ask again.
+   * A chunk whose recipients all left, or that was handed out more than SUPER_SEED_HOLD_MS ago,
+   * is handed out again; a recipient may always ask again.
    */
   mayServe(id: string, chunk: number, peerId: string): boolean {
     if (!this.#superSeed || !this.#files.get(id)?.have.complete) return true;
     let given = this.#givenTo.get(id);
     if (!given) this.#givenTo.set(id, (given = new Map()));
-    const to = given.get(chunk) ?? new Set<string>();
-    for (const p of to) if (!this.#sessions.has(p)) to.delete(p);
-    if (to.size > 0 && !to.has(peerId)) return false;
-    to.add(peerId);
-    given.set(chunk, to);
+    const now = this.#now();
+    let entry = given.get(chunk);
+    // Given long ago and still asked for: the recipients may not reach the asker; hand it out again.
+    if (entry && now - entry.at > SUPER_SEED_HOLD_MS) entry = undefined;
+    if (entry) for (const p of entry.to) if (!this.#sessions.has(p)) entry.to.delete(p);
+    if (entry && entry.to.size > 0 && !entry.to.has(peerId)) return false;
+    if (!entry || entry.to.size === 0) entry = { at: now, to: new Set() };
+    entry.to.add(peerId);
+    given.set(chunk, entry);
     return true;
   }
 

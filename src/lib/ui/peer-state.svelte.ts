@@ -9,6 +9,7 @@ const HISTORY_SECONDS = 120;
 /** How often the header asks the tracker how many peers its network has (GET /api/health). */
 const NETWORK_POLL_MS = 15_000;
 const UPLOAD_LIMIT_KEY = 'shoal.uploadLimitKiB';
+const SUPER_SEED_KEY = 'shoal.superSeed';
 
 export interface FileView {
   id: string;
@@ -69,6 +70,8 @@ class PeerState {
   connections = $state<{ peerId: string; label: string; bytesUp: number; bytesDown: number }[]>([]);
   /** Upload limit for this browser profile, KiB/s; 0 is unlimited. */
   uploadLimitKiB = $state(0);
+  /** Super-seeding for this browser profile: each chunk of a seeded file handed out once. */
+  superSeed = $state(false);
   peer: BrowserPeer | null = null;
   #starting: Promise<BrowserPeer> | null = null;
   #jobKey = 0;
@@ -87,6 +90,8 @@ class PeerState {
       this.peerId = peer.engine.peerId;
       this.uploadLimitKiB = Number(localStorage.getItem(UPLOAD_LIMIT_KEY)) || 0;
       peer.engine.uploadLimiter.setRate(this.uploadLimitKiB * 1024);
+      this.superSeed = localStorage.getItem(SUPER_SEED_KEY) === '1';
+      peer.engine.setSuperSeed(this.superSeed);
       this.status = peer.tracker.connected ? 'online' : 'offline';
       peer.tracker.on('connected', () => {
         this.status = 'online';
@@ -149,6 +154,12 @@ class PeerState {
     this.uploadLimitKiB = value;
     localStorage.setItem(UPLOAD_LIMIT_KEY, String(value));
     this.peer?.engine.uploadLimiter.setRate(value * 1024);
+  }
+
+  setSuperSeed(on: boolean): void {
+    this.superSeed = on;
+    localStorage.setItem(SUPER_SEED_KEY, on ? '1' : '0');
+    this.peer?.engine.setSuperSeed(on);
   }
 
   dismissJob(key: number): void {

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.ts';
+import { peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
+
+let app: TestApp;
+let browser: Browser;
+let tabs: PeerTabs;
+let dir: string;
+
+const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** Bytes from the UI's formatBytes text ("8.00 MiB"). */
+function bytesOf(text: string): number {
+  const m = /([\d.]+)\s*(B|KiB|MiB|GiB)/.exec(text);
+  if (!m) throw new Error(`not a byte count: ${JSON.stringify(text)}`);
+  return Number(m[1]) * UNITS[m[2]];
+}
+
+/** This tab's totals from its peer page: bytes uploaded and downloaded since it started. */
+async function totals(page: Page): Promise<{ up: number; down: number }> {
+  await page.getByRole('link', { name: 'This peer' }).click();
+  const row = page.getByTestId('peer-totals');
+  await row.waitFor();
+  const [up, down] = await Promise.all([row.locator('span').nth(0).locator('strong').textContent(), row.locator('span').nth(1).locator('strong').textContent()]);
+  return { up: bytesOf(up!), down: bytesOf(down!) };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shoal-swarm-trade-'));
+  app = await startTestApp();
+  browser = await launchChromium();
+  tabs = peerTabs(browser, app.url);
+});
+
+afterAll(async () => {
+  await tabs?.close();
+  await browser?.close();
+  await app?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a flash crowd of browser tabs', () => {
+  it('five downloading tabs get most of their bytes from each other, not from the upload-limited seeder', async () => {
+    const size = 8 * 1024 * 1024;
+    const bytes = randomBytes(size);
+    const path = join(dir, 'crowd.bin');
+    await writeFile(path, bytes);
+
+    // The seeder: upload-limited, and super-seeding, so it hands each chunk to one downloader
+    // only (while that one stays connected and for up to 2 min). By construction it uploads one
+    // copy, 8 MiB, of the 40 MiB the five downloaders receive: every other copy must move
+    // between downloaders, however fast or slow any connection is.
+    const seeder = await tabs.newTab();
+    await seeder.getByRole('link', { name: 'This peer' }).click();
+    await seeder.getByTestId('upload-limit').fill('1024');
+    await seeder.getByTestId('upload-limit-set').click();
+    await seeder.getByTestId('upload-limit-now').filter({ hasText: '1024 KiB/s' }).waitFor();
+    await seeder.getByTestId('super-seed').check();
+    await seeder.getByRole('link', { name: 'Share' }).click();
+    const { link } = await shareFile(seeder, path, 'crowd.bin');
+
+    // Five tabs, opened together on the link.
+    const crowd = await Promise.all(Array.from({ length: 5 }, () => tabs.newTab()));
+    await Promise.all(crowd.map((t) => t.goto(link)));
+    const saved = await Promise.all(crowd.map((t) => saveDownload(t, 150_000)));
+    for (const s of saved) expect(sha(s.bytes)).toBe(sha(bytes));
+
+    const seederUp = (await totals(seeder)).up;
+    const mine = await Promise.all(crowd.map(totals));
+    const down = mine.reduce((n, t) => n + t.down, 0);
+    const upByCrowd = mine.reduce((n, t) => n + t.up, 0);
+    // Every downloader received at least the file (more if an endgame copy also arrived).
+    for (const t of mine) expect(t.down).toBeGreaterThanOrEqual(size * 0.99);
+    // What the downloaders received did not come from the seeder: at least half of it, by the
+    // seeder's own counter and by the downloaders' own upload counters.
+    expect(seederUp).toBeLessThanOrEqual(down / 2);
+    expect(down - seederUp).toBeGreaterThanOrEqual(down / 2);
+    expect(upByCrowd).toBeGreaterThanOrEqual(down / 2);
+  }, 240_000);
+
+  it('logged no page errors', () => {
+    tabs.assertNoErrors();
+  });
+});
