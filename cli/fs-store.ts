@@ -56,7 +56,7 @@ export interface LoadResult {
 export class FsChunkStore implements ChunkStore {
   readonly #opts: FsStoreOptions;
   readonly #entries = new Map<string, Entry>();
-  /** Why the last write of a download failed (its code and path), until a write succeeds again. */
+  /** Why writing a download failed (its code and path): the first failure since it was opened. */
   readonly #failures = new Map<string, CliError>();
   #closed = false;
 
@@ -131,8 +131,8 @@ export class FsChunkStore implements ChunkStore {
 
   /**
    * Why writing the download of `id` failed, as a CliError with its code and path (DISK_FULL,
-   * PERMISSION...); undefined once a later write succeeds. The engine only keeps a reason for
-   * people, so the CLI asks here for the code.
+   * PERMISSION...): the first write that failed since the download was opened (a failed download
+   * stays failed). The engine only keeps a reason for people, so the CLI asks here for the code.
    */
   failure(id: string): CliError | undefined {
     return this.#failures.get(id);
@@ -237,9 +237,8 @@ export class FsChunkStore implements ChunkStore {
       if (this.#closed) return;
       entry.have.set(index);
       if (entry.have.complete) await this.#finish(entry);
-      this.#failures.delete(id);
     } catch (err) {
-      if (err instanceof CliError) this.#failures.set(id, err);
+      if (err instanceof CliError && !this.#failures.has(id)) this.#failures.set(id, err);
       throw err;
     }
   }
@@ -287,6 +286,7 @@ export class FsChunkStore implements ChunkStore {
     }
     const entry = newEntry(record, have);
     entry.fh = fh;
+    this.#failures.delete(record.id);
     this.#entries.set(record.id, entry);
     if (have.complete) await this.#finish(entry);
   }
