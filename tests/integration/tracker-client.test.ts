@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TrackerClient, type Timers } from '../../src/lib/peer/tracker-client.ts';
+import { ABUSE_THRESHOLD, RATE_LIMITS } from '../../src/lib/tracker/constants.ts';
 import { makeManifest, peerIdOf, randomToken, startTestTracker, type TestTracker } from '../helpers/tracker.ts';
 
 let tracker: TestTracker | null = null;
@@ -15,17 +16,22 @@ function client(url: string, token = randomToken(), timers?: Timers): TrackerCli
   return c;
 }
 
-/** Timers that only record what is scheduled and never fire. */
-function recordingTimers(): Timers & { pending: Set<number> } {
-  const pending = new Set<number>();
+/** Timers that fire only when the test says: `pending` holds what is scheduled. */
+function manualTimers(): Timers & { pending: Map<number, () => void>; runAll(): void } {
+  const pending = new Map<number, () => void>();
   let next = 0;
   return {
     pending,
-    setTimeout: () => {
-      pending.add(++next);
+    setTimeout: (fn) => {
+      pending.set(++next, fn);
       return next;
     },
-    clearTimeout: (handle) => void pending.delete(handle as number)
+    clearTimeout: (handle) => void pending.delete(handle as number),
+    runAll() {
+      const due = [...pending.values()];
+      pending.clear();
+      for (const fn of due) fn();
+    }
   };
 }
 
@@ -92,7 +98,7 @@ describe('TrackerClient against a real tracker', () => {
   it('stays offline when the same peer connects again elsewhere', async () => {
     tracker = await startTestTracker();
     const token = randomToken();
-    const timers = recordingTimers();
+    const timers = manualTimers();
     const a = client(tracker.url, token, timers);
     await a.ready();
     const replaced = new Promise<void>((resolve) => a.on('replaced', () => resolve()));
@@ -107,5 +113,25 @@ describe('TrackerClient against a real tracker', () => {
     await b.search('');
     expect(b.connected).toBe(true);
     expect(a.connected).toBe(false);
+  });
+
+  it('reconnects on its timers when the tracker closed the connection for another reason', async () => {
+    // On a clock that stands still no token comes back: the burst of searches passes and the
+    // next ABUSE_THRESHOLD are refused, the last of which makes the tracker say bye (ABUSE).
+    const frozen = Date.now();
+    tracker = await startTestTracker({ now: () => frozen });
+    const timers = manualTimers();
+    const a = client(tracker.url, randomToken(), timers);
+    await a.ready();
+    const cut = new Promise<string>((resolve) => a.on('disconnected', resolve));
+    for (let i = 0; i < RATE_LIMITS.search.burst + ABUSE_THRESHOLD; i++) void a.search('x').catch(() => undefined);
+    expect(await cut).toBe('io server disconnect (ABUSE)');
+    // The client waits on its timers before reconnecting; once the wait is over it is back.
+    expect(timers.pending.size).toBe(1);
+    expect(a.connected).toBe(false);
+    const back = a.ready();
+    timers.runAll();
+    await back;
+    expect(a.connected).toBe(true);
   });
 });
