@@ -87,7 +87,12 @@ export class FsChunkStore implements ChunkStore {
         this.#entries.set(record.id, newEntry(record, Bitfield.full(record.manifest.chunkHashes.length)));
         result.ready.push(record.id);
       } else {
-        await this.#openDownload(record);
+        try {
+          await this.#openDownload(record);
+        } catch (err) {
+          const e = fsError(err, 'opening', record.partial);
+          throw new CliError(e.code, `${e.message} It holds the unfinished download of ${record.manifest.name}; shoal rm ${record.id} forgets that download.`, { cause: err, path: e.path });
+        }
         result.ready.push(record.id);
       }
     }
@@ -376,10 +381,10 @@ function newEntry(record: FileRecord, have: Bitfield): Entry {
   return { record, have, fh: null, opening: null, finishing: null, stale: false };
 }
 
-/** Deletes a partial file (gone already is fine). */
+/** Deletes a partial file. Gone already is fine; anything but a regular file there is not ours and stays. */
 export async function removePartial(partial: string): Promise<void> {
   try {
-    await rm(partial, { force: true });
+    if ((await lstatOrNull(partial))?.isFile()) await rm(partial, { force: true });
   } catch (err) {
     throw fsError(err, 'deleting', partial);
   }

@@ -42,6 +42,19 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A data directory holding the record of one shared file (a seeder ran on it, then stopped). */
+async function dataWithRecord(name: string): Promise<{ data: string; shared: string }> {
+  const data = join(dir, name);
+  const file = join(dir, `${name}.txt`);
+  await writeFile(file, `shared from ${name}`);
+  const s = spawnShoal(['seed', file, '--data-dir', data, '--no-tracker', '--no-lan']);
+  const shared = (await s.waitFor((e) => e.event === 'shared')).id;
+  await s.waitFor((e) => e.event === 'seeding');
+  s.kill('SIGTERM');
+  await s.exited;
+  return { data, shared };
+}
+
 /** `shoal get <id> -o <out>` with a data directory of its own. */
 const get = (out: string, name: string, extra: string[] = [], opts = {}) =>
   runShoal(['get', id, '-o', out, '--data-dir', join(dir, `${name}-data`), '--no-tracker', ...lan, ...extra], opts);
@@ -123,19 +136,6 @@ describe('seed', () => {
 });
 
 describe('rm', () => {
-  /** A data directory holding the record of one shared file (a seeder ran on it, then stopped). */
-  async function dataWithRecord(name: string): Promise<{ data: string; shared: string }> {
-    const data = join(dir, name);
-    const file = join(dir, `${name}.txt`);
-    await writeFile(file, `shared from ${name}`);
-    const s = spawnShoal(['seed', file, '--data-dir', data, '--no-tracker', '--no-lan']);
-    const shared = (await s.waitFor((e) => e.event === 'shared')).id;
-    await s.waitFor((e) => e.event === 'seeding');
-    s.kill('SIGTERM');
-    await s.exited;
-    return { data, shared };
-  }
-
   it('an unknown id is NOT_FOUND; an unreadable record is BAD_PATH with its path, and the other ids go on', async () => {
     const { data, shared } = await dataWithRecord('rm-broken');
     const other = await dataWithRecord('rm-other');
@@ -187,6 +187,29 @@ describe('data directory', () => {
     const res = await runShoal(['get', id, '-o', join(dir, 'ro-data-out'), '--data-dir', data, '--no-tracker', ...lan], onReadOnlyTmpfs(mnt));
     expect(res.code, res.stdout + res.stderr).toBe(1);
     expect(errorOf(res.events)).toMatchObject({ code: 'PERMISSION', path: data, message: `The file system is read-only (creating the data directory ${data}).` });
+  });
+});
+
+describe('an unfinished download that cannot be resumed', () => {
+  it('seed names the partial path, its code and how to forget it; rm forgets it and leaves what is in the way', async () => {
+    const { data, shared } = await dataWithRecord('resume-blocked');
+    // The record becomes an unfinished download whose partial file is now a folder.
+    const partial = join(dir, 'resume-blocked.bin.shoal-partial');
+    await mkdir(partial);
+    const recordPath = join(data, 'files', `${shared}.json`);
+    const record = JSON.parse(await readFile(recordPath, 'utf8'));
+    await writeFile(recordPath, JSON.stringify({ ...record, role: 'download', complete: false, partial }));
+    const other = join(dir, 'resume-other.txt');
+    await writeFile(other, 'other');
+    const res = await runShoal(['seed', other, '--data-dir', data, '--no-tracker', '--no-lan']);
+    expect(res.code).toBe(1);
+    const error = errorOf(res.events);
+    expect(error).toMatchObject({ code: 'BAD_PATH', path: partial });
+    expect(error!.message).toContain(`shoal rm ${shared}`);
+    const removed = await runShoal(['rm', shared, '--data-dir', data]);
+    expect(removed.code, removed.stdout + removed.stderr).toBe(0);
+    expect(removed.events.find((e) => e.event === 'removed')).toMatchObject({ id: shared, path: null });
+    expect((await readdir(partial))).toEqual([]);
   });
 });
 
