@@ -132,13 +132,12 @@ describe('seed', () => {
     expect(special.code).toBe(1);
     expect(errorOf(special.events)).toMatchObject({ code: 'BAD_PATH', path: '/dev/null' });
     expect(special.events.find((e) => e.event === 'ready')).toBeUndefined();
-  });
+  }, 60_000);
 });
 
 describe('rm', () => {
   it('an unknown id is NOT_FOUND; an unreadable record is BAD_PATH with its path, and the other ids go on', async () => {
-    const { data, shared } = await dataWithRecord('rm-broken');
-    const other = await dataWithRecord('rm-other');
+    const [{ data, shared }, other] = await Promise.all([dataWithRecord('rm-broken'), dataWithRecord('rm-other')]);
     // A second record in the same data directory, then its file turned into a folder.
     await writeFile(join(data, 'files', `${other.shared}.json`), await readFile(join(other.data, 'files', `${other.shared}.json`)));
     const broken = join(data, 'files', `${shared}.json`);
@@ -153,7 +152,7 @@ describe('rm', () => {
       expect.objectContaining({ code: 'NOT_FOUND', id: unknown })
     ]);
     expect(res.events.filter((e) => e.event === 'removed').map((e) => e.id)).toEqual([other.shared]);
-  });
+  }, 60_000);
 
   it('a data directory that is a file, or whose files/ is a file, is BAD_PATH (not EXISTS, not a bare errno)', async () => {
     const file = join(dir, 'data-is-a-file');
@@ -176,7 +175,7 @@ describe('rm', () => {
     expect(errorOf(res.events)).toMatchObject({ code: 'PERMISSION', path: join(data, 'peer.lock') });
     expect(errorOf(res.events)!.message).toMatch(/read-only/);
     expect(JSON.parse(await readFile(join(data, 'files', `${shared}.json`), 'utf8')).id).toBe(shared);
-  });
+  }, 60_000);
 });
 
 describe('data directory', () => {
@@ -209,8 +208,8 @@ describe('an unfinished download that cannot be resumed', () => {
     const removed = await runShoal(['rm', shared, '--data-dir', data]);
     expect(removed.code, removed.stdout + removed.stderr).toBe(0);
     expect(removed.events.find((e) => e.event === 'removed')).toMatchObject({ id: shared, path: null });
-    expect((await readdir(partial))).toEqual([]);
-  });
+    expect(await readdir(partial)).toEqual([]);
+  }, 60_000);
 });
 
 describe('shell', () => {
