@@ -97,8 +97,7 @@ export async function download(ctx: Context, peer: NodePeer, ids: string[], opts
         // The engine fails a download only when the store cannot write; the store knows the code and path.
         const cause = peer.store.failure(s.id);
         settle(cause ? { id: s.id, ok: false, code: cause.code, message: cause.message, path: cause.path } : { id: s.id, ok: false, code: 'DOWNLOAD_FAILED', message: s.reason });
-      }
-      else render();
+      } else render();
     };
     const off = peer.engine.on('download', onStatus);
     for (const id of ids) {
