@@ -279,9 +279,9 @@ export class NodePeer {
     try {
       st = await stat(abs);
     } catch (err) {
-      throw fsError(err, `reading ${abs}`);
+      throw fsError(err, 'reading', abs);
     }
-    if (!st.isFile()) throw new CliError('BAD_ARGUMENT', `Not a regular file: ${abs}`);
+    if (!st.isFile()) throw new CliError('BAD_PATH', `Not a regular file: ${abs}`, { path: abs });
     for (const f of this.engine.files()) {
       const r = this.store.record(f.id);
       if (r && r.path === abs && r.complete && r.size === st.size && r.mtimeMs === st.mtimeMs && !this.store.isStale(f.id)) {
