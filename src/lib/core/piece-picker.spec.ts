@@ -312,3 +312,17 @@ describe('PiecePicker with a random order (swarming)', () => {
     expect(p.pick('a', 1)).toEqual([15]);
   });
 });
+
+describe('PiecePicker endgame threshold', () => {
+  it('asks no second peer while more chunks than endgameChunks are missing, even with all in flight', () => {
+    const p = new PiecePicker(new Bitfield(8), { endgameChunks: 2 });
+    p.setPeer('a', all(8));
+    p.setPeer('b', all(8));
+    expect(p.pick('a', 8)).toHaveLength(8);
+    // All 8 in flight with a, 8 missing: no endgame yet.
+    expect(p.pick('b', 8)).toEqual([]);
+    for (let c = 0; c < 6; c++) p.complete(c, 'a');
+    // 2 missing, both in flight: now b may be asked for them too.
+    expect(p.pick('b', 8).sort()).toEqual([6, 7]);
+  });
+});

@@ -12,6 +12,11 @@ export interface PickerOptions {
    * to trade, and two newcomers fed by the same seeder hold different chunks. Default 0.
    */
   randomFirst?: number;
+  /**
+   * The endgame (a chunk asked of a second peer) starts only once at most this many chunks are
+   * missing, as well as all of them in flight. Default: no limit (as soon as all are in flight).
+   */
+  endgameChunks?: number;
 }
 
 /**
@@ -28,6 +33,7 @@ export class PiecePicker {
   /** chunk → its place in this download's tie-break order. */
   readonly #rank: Uint32Array;
   readonly #randomFirst: number;
+  readonly #endgameChunks: number;
   /** chunk → peers it is in flight with. */
   readonly #inFlight = new Map<number, Set<string>>();
   readonly #peers = new Map<string, Bitfield>();
@@ -36,6 +42,7 @@ export class PiecePicker {
     this.have = have;
     this.#availability = new Uint16Array(have.size);
     this.#randomFirst = opts.randomFirst ?? 0;
+    this.#endgameChunks = opts.endgameChunks ?? Infinity;
     const order = Array.from({ length: have.size }, (_, i) => i);
     if (opts.random) {
       // Fisher–Yates with the injected source.
@@ -108,7 +115,7 @@ export class PiecePicker {
       if (!this.#inFlight.has(i)) missingNotInFlight++;
       if (bits.get(i) && !this.#inFlight.has(i) && !skip?.(i)) candidates.push(i);
     }
-    const endgame = missingNotInFlight === 0;
+    const endgame = missingNotInFlight === 0 && this.size - this.have.count <= this.#endgameChunks;
     if (endgame) {
       for (let i = 0; i < this.size; i++) {
         const asked = this.#inFlight.get(i);

@@ -14,7 +14,8 @@ import {
   REQUEST_TIMEOUT_MS,
   MAX_REQUEST_AGE_MS,
   RANDOM_FIRST_CHUNKS,
-  BUSY_BACKOFF_MS
+  BUSY_BACKOFF_MS,
+  ENDGAME_CHUNKS
 } from './constants.ts';
 import { Emitter } from './emitter.ts';
 import type { ChunkStore, Directory, RemotePeer } from './ports.ts';
@@ -126,7 +127,7 @@ export class Download extends Emitter<DownloadEvents> {
     this.have = have;
     this.#ctx = ctx;
     this.#now = ctx.now ?? Date.now;
-    this.#picker = new PiecePicker(have, { random: ctx.random ?? Math.random, randomFirst: RANDOM_FIRST_CHUNKS });
+    this.#picker = new PiecePicker(have, { random: ctx.random ?? Math.random, randomFirst: RANDOM_FIRST_CHUNKS, endgameChunks: ENDGAME_CHUNKS });
     this.#bytesDone = have.indices().reduce((sum, i) => sum + chunkLength(manifest.size, manifest.chunkSize, i), 0);
   }
 
