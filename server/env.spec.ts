@@ -48,7 +48,12 @@ describe('readServerEnv', () => {
     [{ REDIS_URL: 'redis://h:1', SHOAL_REDIS_CONNECT_TIMEOUT_MS: '5' }, /SHOAL_REDIS_CONNECT_TIMEOUT_MS/],
     [{ SHOAL_PUBLIC_URL: 'http://a:1' }, /SHOAL_PUBLIC_URL is set but REDIS_URL is not/],
     [{ REDIS_URL: 'redis://h:1', SHOAL_PUBLIC_URL: 'ftp://a' }, /SHOAL_PUBLIC_URL must start with http/],
-    [{ REDIS_URL: 'redis://h:1', SHOAL_PUBLIC_URL: 'not a url' }, /SHOAL_PUBLIC_URL must be a URL/]
+    [{ REDIS_URL: 'redis://h:1', SHOAL_PUBLIC_URL: 'not a url' }, /SHOAL_PUBLIC_URL must be a URL/],
+    [{ DATABASE_URL: 'mysql://h/shoal' }, /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
+    [{ DATABASE_URL: 'postgres://h:5432' }, /DATABASE_URL must name a database/],
+    [{ DATABASE_URL: 'postgres://h/shoal', SHOAL_DATABASE_CONNECT_TIMEOUT_MS: '5' }, /SHOAL_DATABASE_CONNECT_TIMEOUT_MS/],
+    [{ SHOAL_DATABASE_CONNECT_TIMEOUT_MS: '5000' }, /SHOAL_DATABASE_CONNECT_TIMEOUT_MS is set but DATABASE_URL is not/],
+    [{ DATABASE_URL: 'postgres://h/shoal', SHOAL_PUBLIC_URL: 'http://a:1' }, /SHOAL_PUBLIC_URL is set but REDIS_URL is not/]
   ])('refuses %o', (env, message) => {
     expect(() => readServerEnv(env)).toThrow(EnvError);
     expect(() => readServerEnv(env)).toThrow(message);
@@ -69,5 +74,18 @@ describe('readServerEnv: Redis', () => {
       connectTimeoutMs: 2500
     });
     expect(readServerEnv({ REDIS_URL: 'redis://h:1', SHOAL_PUBLIC_URL: 'https://t2.example.org/ignored/path' }).publicUrl).toBe('https://t2.example.org');
+  });
+});
+
+describe('readServerEnv: PostgreSQL', () => {
+  it('is off without DATABASE_URL, and reads URL and timeout with it, alone or beside REDIS_URL', () => {
+    expect(readServerEnv({}).database).toBeUndefined();
+    expect(readServerEnv({ DATABASE_URL: 'postgres://shoal:pw@db.example.org/shoal?sslmode=require' }).database).toEqual({
+      url: 'postgres://shoal:pw@db.example.org/shoal?sslmode=require',
+      connectTimeoutMs: 10_000
+    });
+    const both = readServerEnv({ DATABASE_URL: 'postgresql://db/shoal', SHOAL_DATABASE_CONNECT_TIMEOUT_MS: '2500', REDIS_URL: 'redis://h:1' });
+    expect(both.database).toEqual({ url: 'postgresql://db/shoal', connectTimeoutMs: 2500 });
+    expect(both.redis?.url).toBe('redis://h:1');
   });
 });

@@ -5,7 +5,9 @@
  * SHOAL_TURN_URLS + SHOAL_TURN_SECRET (+ SHOAL_TURN_TTL_S, 86400): short-lived TURN credentials per peer,
  * SHOAL_ICE_TRANSPORT_POLICY ('all' or 'relay'), REDIS_URL (several processes, one network: adapter,
  * presence and index on that Redis) with SHOAL_REDIS_PREFIX (key prefix, 'shoal:') and
- * SHOAL_REDIS_CONNECT_TIMEOUT_MS (how long startup waits for it, 10000).
+ * SHOAL_REDIS_CONNECT_TIMEOUT_MS (how long startup waits for it, 10000), DATABASE_URL (postgres://…: the
+ * file index and statistics history in PostgreSQL instead of SQLite or Redis; with REDIS_URL, the
+ * set-up for several processes) with SHOAL_DATABASE_CONNECT_TIMEOUT_MS (10000).
  */
 import { DEFAULT_EXPIRY_MS, DEFAULT_TURN_TTL_SECONDS, MIN_EXPIRY_MS } from '../src/lib/tracker/constants.ts';
 import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
@@ -26,6 +28,8 @@ export interface ServerEnv {
   heartbeatMs?: number;
   /** Set when REDIS_URL is. */
   redis?: { url: string; prefix: string; connectTimeoutMs: number };
+  /** Set when DATABASE_URL is: the index and history in PostgreSQL. */
+  database?: { url: string; connectTimeoutMs: number };
   /** SHOAL_PUBLIC_URL: where clients reach this process (an origin); advertised to the other processes. */
   publicUrl?: string;
 }
@@ -79,6 +83,7 @@ export function readServerEnv(env: Record<string, string | undefined>): ServerEn
     expiryMs,
     heartbeatMs: heartbeat,
     ...readRedis(env),
+    ...readDatabase(env),
     ...readPublicUrl(env)
   };
 }
@@ -114,6 +119,18 @@ function readRedis(env: Record<string, string | undefined>): Pick<ServerEnv, 're
   }
   parseUrl('REDIS_URL', url, ['redis', 'rediss'], 'redis://127.0.0.1:6379');
   return { redis: { url, prefix, connectTimeoutMs: int(env, 'SHOAL_REDIS_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000) } };
+}
+
+/** DATABASE_URL (postgres:// or postgresql://) and SHOAL_DATABASE_CONNECT_TIMEOUT_MS. */
+function readDatabase(env: Record<string, string | undefined>): Pick<ServerEnv, 'database'> {
+  const url = env.DATABASE_URL?.trim() ?? '';
+  if (url === '') {
+    if (env.SHOAL_DATABASE_CONNECT_TIMEOUT_MS?.trim()) throw new EnvError('SHOAL_DATABASE_CONNECT_TIMEOUT_MS is set but DATABASE_URL is not.');
+    return {};
+  }
+  const parsed = parseUrl('DATABASE_URL', url, ['postgres', 'postgresql'], 'postgres://shoal:password@127.0.0.1:5432/shoal');
+  if (parsed.pathname.replace(/^\//, '') === '') throw new EnvError('DATABASE_URL must name a database, e.g. postgres://shoal:password@127.0.0.1:5432/shoal.');
+  return { database: { url, connectTimeoutMs: int(env, 'SHOAL_DATABASE_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000) } };
 }
 
 /** SHOAL_TURN_URLS (comma-separated turn:/turns: URLs) and SHOAL_TURN_SECRET go together. */

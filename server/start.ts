@@ -10,6 +10,7 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/lib/log.ts';
 import { EnvError, readServerEnv } from './env.ts';
+import { PgStoreError, redactDatabaseUrl } from '../src/lib/server/tracker/pg-store.ts';
 import { RedisUnreachableError } from './redis-shared.ts';
 import { startShoalServer } from './shoal-server.ts';
 import { openSiteBuild, SiteBuildError, siteBuildPaths, type OpenSiteBuild } from './site-build.ts';
@@ -23,9 +24,6 @@ async function main(): Promise<void> {
   const unknown = args.find((a) => a !== '--no-site');
   if (unknown !== undefined) throw new EnvError(`Unknown argument ${JSON.stringify(unknown)}; the only one is --no-site (configuration is by environment, see README).`);
   const env = readServerEnv(process.env);
-  if (process.env.DATABASE_URL && !env.redis) {
-    log.warn('DATABASE_URL is not used: several tracker processes share their index and presence through Redis (REDIS_URL); this one uses SQLite.');
-  }
   const site: OpenSiteBuild | undefined = args.includes('--no-site') ? undefined : await openSiteBuild(siteBuildPaths(ROOT));
   if (site?.unmarked) {
     log.warn('cannot mark the build this process serves as in use; a build two builds from now would delete it under this process (restart after each build)', { err: site.unmarked.message });
@@ -42,16 +40,18 @@ async function main(): Promise<void> {
     expiryMs: env.expiryMs,
     heartbeatMs: env.heartbeatMs,
     redis: env.redis,
+    database: env.database,
     publicUrl: env.publicUrl,
     log
   });
   log.info(`Shoal is listening on ${server.url}`, {
     site: site ? relative(ROOT, site.dir) : 'none (--no-site)',
-    ...(env.redis ? {} : { dataDir }),
+    ...(env.redis || env.database ? {} : { dataDir }),
     iceServers: env.iceServers.length,
     turn: env.turn ? env.turn.urls.join(',') : 'none',
     iceTransportPolicy: env.iceTransportPolicy,
-    network: env.redis ? `shared through redis (prefix ${env.redis.prefix})` : 'this process only (sqlite index)'
+    network: env.redis ? `shared through redis (prefix ${env.redis.prefix})` : 'this process only',
+    index: env.database ? `postgresql ${redactDatabaseUrl(env.database.url)}` : env.redis ? 'redis' : 'sqlite'
   });
 
   let stopping = false;
@@ -88,7 +88,7 @@ function listenMessage(err: NodeJS.ErrnoException & { address?: string; port?: n
 
 main().catch((err: unknown) => {
   const listen = listenMessage(err as NodeJS.ErrnoException);
-  if (err instanceof EnvError || err instanceof RedisUnreachableError || err instanceof SiteBuildError) log.error(err.message);
+  if (err instanceof EnvError || err instanceof RedisUnreachableError || err instanceof PgStoreError || err instanceof SiteBuildError) log.error(err.message);
   else if (listen) log.error(listen);
   else log.error('could not start', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   process.exit(1);

@@ -20,6 +20,7 @@ import {
 } from '../src/lib/tracker/constants.ts';
 import type { IndexStore } from '../src/lib/tracker/index-store.ts';
 import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
+import { PgIndexStore, type PgStoreOptions } from '../src/lib/server/tracker/pg-store.ts';
 import { SqliteIndexStore } from '../src/lib/server/tracker/sqlite-store.ts';
 import type { NetworkCounters } from '../src/lib/tracker/stats.ts';
 import { Tracker } from '../src/lib/tracker/tracker.ts';
@@ -48,10 +49,17 @@ export interface TrackerHostOptions {
   /** Another IndexStore instead of SQLite in dataDir; the host closes it. */
   store?: IndexStore;
   /**
-   * Several processes, one network: the Socket.IO adapter, presence, index and history all on
-   * this Redis (REDIS_URL). Without it: in-memory adapter and presence, SQLite index.
+   * Several processes, one network: the Socket.IO adapter, presence, and (without `database`)
+   * index and history all on this Redis (REDIS_URL). Without it: in-memory adapter and presence,
+   * SQLite index (or PostgreSQL with `database`).
    */
   redis?: RedisOptions;
+  /**
+   * The file index and statistics history in PostgreSQL (DATABASE_URL) instead of SQLite or Redis.
+   * With `redis` too: the set-up for several processes (Redis for the adapter and presence,
+   * PostgreSQL for what is searched). Ignored when `store` is given.
+   */
+  database?: PgStoreOptions;
   /**
    * With `redis`: the URL clients reach this process at (SHOAL_PUBLIC_URL). Advertised to the
    * network; hello hands clients the live processes' URLs, so a client whose process dies moves
@@ -73,7 +81,7 @@ export interface TrackerHost {
   readonly io: Server;
   /** Connect-style middleware serving /api/*; other paths go to `next`. */
   readonly rest: RestHandler;
-  /** Resolves once shared backends (Redis) answer; rejects with a clear message if they do not. */
+  /** Resolves once shared backends (Redis, PostgreSQL) answer; rejects with a clear message if they do not. */
   ready(): Promise<void>;
   /** Disconnects every client, stops timers, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -135,7 +143,8 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   const turnServer = opts.turn ? createTurnCredentials(opts.turn) : undefined;
   const log = opts.log ?? createLogger('tracker');
   const shared: RedisShared | undefined = opts.redis ? openRedisShared(opts.redis, log.child('redis')) : undefined;
-  const store = opts.store ?? shared?.store ?? openSqliteStore(opts.dataDir);
+  const pgStore = !opts.store && opts.database ? new PgIndexStore(opts.database) : undefined;
+  const store = opts.store ?? pgStore ?? shared?.store ?? openSqliteStore(opts.dataDir);
   /** The network's counters (with Redis), refreshed on the dashboard timer. */
   let network: NetworkCounters | undefined;
   const tracker = new Tracker(
@@ -245,8 +254,12 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
     return closing;
   };
   const ready = async (): Promise<void> => {
+    // Both at once, so that the waits for two unreachable servers do not add up.
+    await Promise.all([
+      pgStore?.ready().then(() => log.info('file index and history in postgresql', { database: pgStore.where })),
+      shared?.ready()
+    ]);
     if (!shared) return;
-    await shared.ready();
     shared.advertise(opts.publicUrl);
     log.info('sharing the network through redis', { redis: redactRedisUrl(opts.redis!.url), prefix: shared.prefix });
   };
