@@ -24,6 +24,9 @@ async function main(): Promise<void> {
   const unknown = args.find((a) => a !== '--no-site');
   if (unknown !== undefined) throw new EnvError(`Unknown argument ${JSON.stringify(unknown)}; the only one is --no-site (configuration is by environment, see README).`);
   const env = readServerEnv(process.env);
+  if (env.redis && !env.database) {
+    log.info('the file index is in Redis, whose search reads every public name: for more than a few thousand files set DATABASE_URL (PostgreSQL), see docs/TRACKER.md');
+  }
   const site: OpenSiteBuild | undefined = args.includes('--no-site') ? undefined : await openSiteBuild(siteBuildPaths(ROOT));
   if (site?.unmarked) {
     log.warn('cannot mark the build this process serves as in use; a build two builds from now would delete it under this process (restart after each build)', { err: site.unmarked.message });
