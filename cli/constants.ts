@@ -112,6 +112,25 @@ export const MAX_NAME_BYTES = 255 - PARTIAL_SUFFIX.length;
 /** Chunks hashed at once when sharing or checking a file (DESIGN.md: node:crypto runs 1.2–1.8 GB/s). */
 export const HASH_CONCURRENCY = 2;
 
+/**
+ * A shared file whose mtime lies less than this before its hashing began has every chunk hashed
+ * when it is served (cli/chunk-trust.ts): Linux stamps writes with its coarse clock, a tick of
+ * 1-10 ms (HZ 1000 to 100), so a write within the tick of the previous one may keep the mtime;
+ * 100 ms is ten ticks of the slowest clock.
+ */
+export const RACY_WINDOW_MS = 100;
+
+/** The same for a filesystem that keeps whole-second mtimes only: FAT's are 2 s apart. */
+export const RACY_WINDOW_WHOLE_SECONDS_MS = 2_000;
+
+/**
+ * A trusted shared file still has its first chunk served and every this many-th after it hashed
+ * (cli/chunk-trust.ts): 1/64 of the hashing is under 1% of a core at 400 MiB/s served
+ * (node:crypto hashes 1.2-1.8 GB/s), and a file rewritten with its mtime put back is caught
+ * within 64 MiB of 1 MiB chunks.
+ */
+export const SPOT_CHECK_EVERY = 64;
+
 /** How often a watched folder is scanned for new or changed files. */
 export const WATCH_SCAN_MS = 2_000;
 

@@ -69,6 +69,49 @@ describe('FsChunkStore', () => {
     expect((await again.load()).changed.map((r) => r.id)).toEqual([hashed.id]);
   });
 
+  it('serves a file unchanged since it was hashed without hashing each chunk, a sample apart', async () => {
+    const bytes = randomBytes(3 * MiB);
+    const path = join(dir, 'old.bin');
+    await writeFile(path, bytes);
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await utimes(path, longAgo, longAgo);
+    const hashed = await hashFile(path);
+    const store = new FsChunkStore({ data, downloadDir: dir });
+    await store.addSeed(path, hashed, 'public');
+    expect(Buffer.from((await store.getChunk(hashed.id, 0))!).equals(bytes.subarray(0, MiB))).toBe(true);
+    // Chunk 1 rewritten and the mtime put back: size and mtime vouch for it, so it is not hashed
+    // (the downloader's check refuses it). A write that moves the mtime is caught (next test).
+    const changed = Buffer.from(bytes);
+    changed[MiB + 5] ^= 1;
+    await writeFile(path, changed);
+    await utimes(path, longAgo, longAgo);
+    expect(Buffer.from((await store.getChunk(hashed.id, 1))!).equals(changed.subarray(MiB, 2 * MiB))).toBe(true);
+    await store.close();
+  });
+
+  it('never serves a trusted file once it changed on disk: stale at the first read after the write', async () => {
+    const bytes = randomBytes(3 * MiB);
+    const path = join(dir, 'old.bin');
+    await writeFile(path, bytes);
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await utimes(path, longAgo, longAgo);
+    const hashed = await hashFile(path);
+    const stale: string[] = [];
+    const store = new FsChunkStore({ data, downloadDir: dir, onStale: (id) => stale.push(id) });
+    await store.addSeed(path, hashed, 'public');
+    expect(await store.getChunk(hashed.id, 0)).toBeDefined();
+    expect(await store.getChunk(hashed.id, 1)).toBeDefined();
+    const changed = Buffer.from(bytes);
+    changed[2 * MiB + 5] ^= 1; // same size, a new mtime
+    await writeFile(path, changed);
+    expect(await store.getChunk(hashed.id, 2)).toBeUndefined();
+    expect(await store.getChunk(hashed.id, 0)).toBeUndefined();
+    expect(stale).toEqual([hashed.id]);
+    expect(store.isStale(hashed.id)).toBe(true);
+    expect(await store.listFiles()).toEqual([]);
+    await store.close();
+  });
+
   it('writes a download to a partial file and renames it once complete', async () => {
     const bytes = randomBytes(2 * MiB + 5);
     const { hashed } = await seedFile(bytes, 'origin.bin');

@@ -7,6 +7,7 @@ import type { ChunkStore, StoredFile, Visibility } from '../src/lib/peer/ports.t
 import { PARTIAL_SUFFIX } from './constants.ts';
 import type { DataDir, FileRecord } from './data-dir.ts';
 import { CliError, fsError } from './errors.ts';
+import { ChunkTrust } from './chunk-trust.ts';
 import { verifiedChunks, type HashedFile } from './hash-file.ts';
 import { sha256Hex } from './identity.ts';
 import { makeDir } from './make-dir.ts';
@@ -36,6 +37,8 @@ interface Entry {
   opening: Promise<FileHandle> | null;
   finishing: Promise<void> | null;
   stale: boolean;
+  /** A complete shared file: whether its size and mtime still vouch for its bytes. Null: hash every read. */
+  trust: ChunkTrust | null;
 }
 
 export interface LoadResult {
@@ -49,7 +52,11 @@ export interface LoadResult {
 
 /**
  * The ChunkStore of the Node peer (DESIGN.md, "Storage"): shared files are read in place, by
- * range, and every chunk read is checked against its hash before it is served; a download is
+ * range. A chunk read from a shared file is served unhashed only while the file's size and
+ * mtime, taken after the read, are those it had when it was hashed (cli/chunk-trust.ts: a file
+ * modified around its hashing, the first chunk served and a sample after it are hashed anyway);
+ * any other read is checked against its hash. A file that changed is no longer served (onStale),
+ * never served as the old content. A download is
  * written into `<name>.shoal-partial` beside its final name and renamed only after its last
  * chunk is verified and written. Records (manifest and paths) live in the data directory.
  */
@@ -84,7 +91,10 @@ export class FsChunkStore implements ChunkStore {
           result.changed.push(record);
           continue;
         }
-        this.#entries.set(record.id, newEntry(record, Bitfield.full(record.manifest.chunkHashes.length)));
+        const entry = newEntry(record, Bitfield.full(record.manifest.chunkHashes.length));
+        // When it was hashed is not recorded; it was added after, so addedAt errs on the racy side.
+        entry.trust = new ChunkTrust(st, record.addedAt);
+        this.#entries.set(record.id, entry);
         result.ready.push(record.id);
       } else {
         try {
@@ -120,6 +130,7 @@ export class FsChunkStore implements ChunkStore {
     };
     await this.#opts.data.put(record);
     const entry = newEntry(record, Bitfield.full(hashed.manifest.chunkHashes.length));
+    entry.trust = new ChunkTrust(hashed, hashed.hashedAt);
     this.#entries.set(record.id, entry);
     return this.#stored(entry);
   }
@@ -212,7 +223,11 @@ export class FsChunkStore implements ChunkStore {
         if (bytesRead === 0) break;
         off += bytesRead;
       }
-      if (off === buf.length && sha256Hex(buf) === m.chunkHashes[index]) return buf;
+      if (off === buf.length) {
+        // The stamp after the read: a write that began before the read ended has moved the mtime.
+        const check = entry.trust ? entry.trust.check(await fh.stat()) : 'verify';
+        if (check === 'trust' || (check === 'verify' && sha256Hex(buf) === m.chunkHashes[index])) return buf;
+      }
     } catch {
       // unreadable: treated like a changed file below
     }
@@ -378,7 +393,7 @@ export class FsChunkStore implements ChunkStore {
 }
 
 function newEntry(record: FileRecord, have: Bitfield): Entry {
-  return { record, have, fh: null, opening: null, finishing: null, stale: false };
+  return { record, have, fh: null, opening: null, finishing: null, stale: false, trust: null };
 }
 
 /** Deletes a partial file. Gone already is fine; anything but a regular file there is not ours and stays. */

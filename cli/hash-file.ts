@@ -18,6 +18,8 @@ export interface HashedFile {
   /** Size and mtime the file had while it was hashed. */
   size: number;
   mtimeMs: number;
+  /** When hashing began (Date.now()): an mtime close to it cannot vouch for the bytes (chunk-trust.ts). */
+  hashedAt: number;
 }
 
 export interface HashOptions {
@@ -58,6 +60,7 @@ async function eachLimited(n: number, limit: number, work: (i: number, lane: num
  * in memory). Fails with FILE_CHANGED if the file changes while it is read.
  */
 export async function hashFile(path: string, opts: HashOptions = {}): Promise<HashedFile> {
+  const hashedAt = Date.now();
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -94,7 +97,7 @@ export async function hashFile(path: string, opts: HashOptions = {}): Promise<Ha
       throw new CliError('FILE_CHANGED', `${path} changed while it was hashed; try again once it is complete.`);
     }
     const manifest = createManifest({ name: basename(path), size, mimeType: mimeTypeOf(path), chunkSize, chunkHashes: hashes });
-    return { id: await computeContentId(manifest, nodeSha256), manifest, size, mtimeMs: before.mtimeMs };
+    return { id: await computeContentId(manifest, nodeSha256), manifest, size, mtimeMs: before.mtimeMs, hashedAt };
   } catch (err) {
     throw err instanceof CliError ? err : fsError(err, 'reading', path);
   } finally {
