@@ -191,7 +191,8 @@ describe('PgIndexStore', () => {
       store.countFiles(),
       store.addStatsPoint({ time: 1, browserPeers: 0, nodePeers: 0, files: 0, swarms: 0, bytesAnnounced: 0, announces: 0, searches: 0, signals: 0, transfers: 0, bytesUp: 0, bytesDown: 0 }),
       store.statsHistory(0, 10),
-      store.pruneStats(10)
+      store.pruneStats(10),
+      store.purgeUnseen(10)
     ];
     for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   });

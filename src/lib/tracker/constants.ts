@@ -100,3 +100,10 @@ export const MAX_DASHBOARD_CLIENTS = 500;
 /** Peers and most-shared public files an overview lists at most. */
 export const OVERVIEW_PEERS = 100;
 export const OVERVIEW_TOP_FILES = 20;
+
+/**
+ * Files one step of the index retention sweep deletes (IndexStore.purgeUnseen): a few
+ * milliseconds of SQLite work or one round trip, so a purge of many files never holds the event
+ * loop or the database long.
+ */
+export const INDEX_PURGE_BATCH = 500;

@@ -62,6 +62,12 @@ export interface IndexStore {
   /** Public matches, most recently seen first, at most `maxRows`, and how many there are in all. */
   search(query: StoreQuery, maxRows: number): Promise<{ total: number; rows: SearchRow[] }>;
   countFiles(): Promise<number>;
+  /**
+   * Deletes every file (facts and manifest) whose last_seen is before `before`, `batch` at a
+   * time (each batch a short step, so a large purge never holds the event loop or the database
+   * long); a file announced or touched meanwhile stays. Resolves to how many went.
+   */
+  purgeUnseen(before: number, batch?: number): Promise<number>;
   /** Appends one statistics history point (the tracker takes one a minute). */
   addStatsPoint(point: StatsPoint): Promise<void>;
   /** Points taken at or after `since`, oldest first; when more than `maxPoints`, the newest `maxPoints`. */

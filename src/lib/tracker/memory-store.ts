@@ -77,6 +77,16 @@ export class MemoryIndexStore implements IndexStore {
     return this.#files.size;
   }
 
+  async purgeUnseen(before: number): Promise<number> {
+    let purged = 0;
+    for (const [id, { file }] of this.#files) {
+      if (file.lastSeen >= before) continue;
+      this.#files.delete(id);
+      purged++;
+    }
+    return purged;
+  }
+
   async addStatsPoint(point: StatsPoint): Promise<void> {
     let i = this.#points.length;
     while (i > 0 && this.#points[i - 1].time > point.time) i--;

@@ -133,6 +133,36 @@ export function indexStoreContract(
       expect((await store.search(parseSearchQuery('done_'), 10)).rows.map((r) => r.id)).toEqual([a.id]);
     });
 
+    it('purges the files not seen since a time, in batches; they leave search, the count and the manifests', async () => {
+      const store = await fresh();
+      const stale = [sample('old holiday one.zip'), sample('old holiday two.zip'), sample('old holiday three.zip')];
+      const hidden = sample('old hidden.zip');
+      const kept = sample('kept holiday.zip');
+      await store.recordAnnounces([...stale, kept].map((f) => ({ ...f, visibility: 'public' as const })), 1000);
+      await store.recordAnnounces([{ ...hidden, visibility: 'unlisted' }], 1000);
+      await store.touch([kept.id], 3000);
+      // Two at a time: three batches for four stale files.
+      expect(await store.purgeUnseen(3000, 2)).toBe(4);
+      expect(await store.countFiles()).toBe(1);
+      for (const f of [...stale, hidden]) {
+        expect(await store.getFile(f.id)).toBeUndefined();
+        expect(await store.getManifest(f.id)).toBeUndefined();
+      }
+      expect((await store.getFiles([...stale, kept].map((f) => f.id))).size).toBe(1);
+      expect((await store.search(parseSearchQuery('holiday'), 10)).rows.map((r) => r.id)).toEqual([kept.id]);
+      expect((await store.search(parseSearchQuery(stale[0].id.slice(0, 10)), 10)).total).toBe(0);
+      expect((await store.search(parseSearchQuery('name="old holiday one.zip"'), 10)).total).toBe(0);
+      // A time at last_seen keeps the file; nothing is left to purge before it.
+      expect(await store.purgeUnseen(3000)).toBe(0);
+      expect(await store.getFile(kept.id)).toMatchObject({ lastSeen: 3000 });
+      // Announced again, a purged file is new: its manifest is needed and its counts start over.
+      await store.recordAnnounces([{ id: stale[0].id, visibility: 'public' }], 4000);
+      expect(await store.getFile(stale[0].id)).toBeUndefined();
+      await store.recordAnnounces([{ ...stale[0], visibility: 'public' }], 5000);
+      expect(await store.getFile(stale[0].id)).toMatchObject({ firstSeen: 5000, lastSeen: 5000, announceCount: 1 });
+      expect((await store.search(parseSearchQuery('holiday'), 10)).rows.map((r) => r.id)).toEqual([stale[0].id, kept.id]);
+    });
+
     it('stores statistics points and reads them back by time, oldest first', async () => {
       const store = await fresh();
       expect(await store.statsHistory(0, 10)).toEqual([]);

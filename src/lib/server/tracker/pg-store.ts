@@ -18,6 +18,7 @@ import pg from 'pg';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
 import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from '../../tracker/index-store.ts';
+import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
 /** Words shorter than this (in characters) cannot use the trigram index; they are matched with strpos. */
@@ -65,6 +66,10 @@ const MIGRATIONS: readonly string[] = [
     bytes_down      bigint NOT NULL
   );
   CREATE INDEX stats_history_time ON stats_history (time);
+  `,
+  // 2: files not seen for the retention are purged (purgeUnseen), found by last_seen.
+  `
+  CREATE INDEX files_last_seen ON files (last_seen);
   `
 ];
 
@@ -398,6 +403,20 @@ export class PgIndexStore implements IndexStore {
   async countFiles(): Promise<number> {
     const rows = await this.#query('SELECT count(*) AS n FROM files');
     return Number(rows[0]?.n ?? 0);
+  }
+
+  async purgeUnseen(before: number, batch = INDEX_PURGE_BATCH): Promise<number> {
+    await this.#query('SELECT 1'); // closed or unreachable: say so before the loop
+    let purged = 0;
+    for (;;) {
+      // The condition is checked again on the row deleted: a file announced meanwhile stays.
+      const rows = await this.#query(
+        'DELETE FROM files WHERE id IN (SELECT id FROM files WHERE last_seen < $1 LIMIT $2) AND last_seen < $1 RETURNING 1',
+        [before, batch]
+      );
+      purged += rows.length;
+      if (rows.length < batch) return purged;
+    }
   }
 
   async addStatsPoint(point: StatsPoint): Promise<void> {

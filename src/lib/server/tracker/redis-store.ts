@@ -15,13 +15,15 @@
  *                         `<16-digit sequence> <JSON of the point>` (unique, and in insertion order
  *                         among points of the same millisecond).
  * - `P stats:seq`  string INCR counter for those sequence numbers.
- * Files are never deleted and their name and visibility never change, so `P public` only grows.
+ * A file's name and visibility never change; purgeUnseen deletes a file's hash, its `ids` member
+ * and its `public` field together (one script per batch).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
 import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from '../../tracker/index-store.ts';
+import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
 /** Default key prefix; tests and co-tenants choose their own. */
@@ -79,6 +81,25 @@ end
 return 0
 `;
 
+/**
+ * KEYS[1] ids, KEYS[2] public, KEYS[2 + i] file hash of id ARGV[1 + i]; ARGV[1] the time. Deletes
+ * the files last seen before it (checked here, so a file announced meanwhile stays).
+ */
+const PURGE_LUA = `
+local purged = 0
+local before = tonumber(ARGV[1])
+for i = 3, #KEYS do
+  local seen = redis.call('HGET', KEYS[i], 'lastSeen')
+  if seen and tonumber(seen) < before then
+    redis.call('DEL', KEYS[i])
+    redis.call('ZREM', KEYS[1], ARGV[i - 1])
+    redis.call('HDEL', KEYS[2], ARGV[i - 1])
+    purged = purged + 1
+  end
+end
+return purged
+`;
+
 interface Script {
   source: string;
   sha: string;
@@ -90,6 +111,7 @@ function script(source: string): Script {
 
 const ANNOUNCE = script(ANNOUNCE_LUA);
 const TOUCH = script(TOUCH_LUA);
+const PURGE = script(PURGE_LUA);
 
 const FILE_FIELDS = ['name', 'size', 'mimeType', 'chunkSize', 'chunks', 'visibility', 'firstSeen', 'lastSeen', 'announceCount'] as const;
 
@@ -322,6 +344,21 @@ export class RedisIndexStore implements IndexStore {
 
   async countFiles(): Promise<number> {
     return this.#open().zcard(this.#keys.ids);
+  }
+
+  /** Walks `ids` (ZSCAN, `batch` a page) and runs the purge script on each page. */
+  async purgeUnseen(before: number, batch = INDEX_PURGE_BATCH): Promise<number> {
+    let purged = 0;
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#open().zscan(this.#keys.ids, cursor, 'COUNT', batch);
+      cursor = next;
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      if (ids.length === 0) continue;
+      const keys = [this.#keys.ids, this.#keys.public, ...ids.map((id) => this.#fileKey(id))];
+      purged += Number(await this.#run(PURGE, keys, [before, ...ids]));
+    } while (cursor !== '0');
+    return purged;
   }
 
   async addStatsPoint(point: StatsPoint): Promise<void> {

@@ -77,8 +77,15 @@ describe('SqliteIndexStore migration', () => {
     expect((await store.search(parseSearchQuery('old.t'), 10)).rows.map((r) => r.name)).toEqual(['old.txt']);
     await store.close();
     const again = new Database(path);
-    expect(again.pragma('user_version', { simple: true })).toBe(3);
+    expect(again.pragma('user_version', { simple: true })).toBe(4);
     expect(again.prepare(`SELECT rowid FROM files_fts WHERE files_fts MATCH '"old.t"'`).all()).toHaveLength(1);
     again.close();
+    // Version 4: a purged old file leaves the trigram index too (the delete trigger).
+    const upgraded = new SqliteIndexStore(path);
+    expect(await upgraded.purgeUnseen(2)).toBe(1);
+    await upgraded.close();
+    const last = new Database(path);
+    expect(last.prepare(`SELECT rowid FROM files_fts WHERE files_fts MATCH '"old.t"'`).all()).toHaveLength(0);
+    last.close();
   });
 });

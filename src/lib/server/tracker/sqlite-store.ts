@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
 import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from '../../tracker/index-store.ts';
+import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
 /**
@@ -13,8 +14,10 @@ import type { Visibility } from '../../tracker/schemas.ts';
  * 1 → 2: adds `stats_history` (created by SCHEMA's IF NOT EXISTS; nothing else changes).
  * 2 → 3: adds `files_fts`, a trigram full-text index of `name_lc` kept by a trigger, filled from
  *        the existing rows when an older file is opened.
+ * 3 → 4: files can be deleted (the retention sweep): an index on `last_seen` and a delete trigger
+ *        that keeps `files_fts` (both created by SCHEMA's IF NOT EXISTS).
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 /** Words shorter than this (in characters) cannot use the trigram index; they are matched with instr. */
 const TRIGRAM = 3;
 
@@ -34,9 +37,13 @@ CREATE TABLE IF NOT EXISTS files (
   announce_count INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX IF NOT EXISTS files_public_recent ON files (visibility, last_seen DESC);
+CREATE INDEX IF NOT EXISTS files_last_seen ON files (last_seen);
 CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(name_lc, content='files', content_rowid='rowid', tokenize='trigram');
 CREATE TRIGGER IF NOT EXISTS files_fts_insert AFTER INSERT ON files BEGIN
   INSERT INTO files_fts (rowid, name_lc) VALUES (new.rowid, new.name_lc);
+END;
+CREATE TRIGGER IF NOT EXISTS files_fts_delete AFTER DELETE ON files BEGIN
+  INSERT INTO files_fts (files_fts, rowid, name_lc) VALUES ('delete', old.rowid, old.name_lc);
 END;
 CREATE TABLE IF NOT EXISTS stats_history (
   time            INTEGER NOT NULL,
@@ -141,8 +148,8 @@ export class SqliteIndexStore implements IndexStore {
     }
     this.#db.transaction(() => {
       this.#db.exec(SCHEMA);
-      // Names never change and files are never deleted, so the insert trigger keeps the index;
-      // rows from before version 3 are indexed once here.
+      // Names never change, so the insert and delete triggers keep the index; rows from before
+      // version 3 are indexed once here.
       if (version > 0 && version < 3) this.#db.exec(`INSERT INTO files_fts (files_fts) VALUES ('rebuild')`);
       this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -158,6 +165,7 @@ export class SqliteIndexStore implements IndexStore {
       bump: db.prepare('UPDATE files SET last_seen = ?, announce_count = announce_count + 1 WHERE id = ?'),
       touch: db.prepare('UPDATE files SET last_seen = ? WHERE id = ?'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
+      purge: db.prepare('DELETE FROM files WHERE rowid IN (SELECT rowid FROM files WHERE last_seen < ? LIMIT ?)'),
       addPoint: db.prepare(
         `INSERT INTO stats_history (${POINT_COLUMNS})
          VALUES (@time, @browserPeers, @nodePeers, @files, @swarms, @bytesAnnounced, @announces, @searches, @signals, @transfers, @bytesUp, @bytesDown)`
@@ -273,6 +281,19 @@ export class SqliteIndexStore implements IndexStore {
   async countFiles(): Promise<number> {
     this.#open();
     return this.#stmts.count.get()!.n;
+  }
+
+  async purgeUnseen(before: number, batch = INDEX_PURGE_BATCH): Promise<number> {
+    this.#open();
+    let purged = 0;
+    for (;;) {
+      const n = this.#stmts.purge.run(before, batch).changes;
+      purged += n;
+      if (n < batch) return purged;
+      // Between batches the event loop serves whatever waits (announces, searches).
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.#closed) return purged;
+    }
   }
 
   async addStatsPoint(point: StatsPoint): Promise<void> {
