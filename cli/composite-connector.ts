@@ -1,9 +1,9 @@
 import { REQUEST_TIMEOUT_MS } from '../src/lib/peer/constants.ts';
 import type { Connector, Wire } from '../src/lib/peer/ports.ts';
+import type { UploadLimiter } from '../src/lib/peer/upload-limiter.ts';
 import { IDLE_TIMEOUT_MS } from './constants.ts';
 import type { Counters } from './counters.ts';
 import { ManagedWire } from './managed-wire.ts';
-import type { TokenBucket } from './rate-limit.ts';
 import type { TcpTransport } from './tcp-transport.ts';
 
 export interface CompositeConnectorOptions {
@@ -16,7 +16,7 @@ export interface CompositeConnectorOptions {
   /** Open connections at most, both directions, every transport. */
   maxPeers: number;
   /** Shared upload limit, if any. */
-  limiter?: TokenBucket | null;
+  limiter?: UploadLimiter | null;
   counters: Counters;
   /** Closes a session with no message either way for this long (default IDLE_TIMEOUT_MS; 0 for never). */
   idleTimeoutMs?: number;

@@ -103,6 +103,13 @@ export const STALLED_FRAME_TIMEOUT_MS = 15_000;
  */
 export const IDLE_TIMEOUT_MS = 120_000;
 
+/**
+ * The Node peer's upload bucket (cli/managed-wire.ts) holds a quarter of a second of its rate:
+ * enough that sends are not stalled between blocks, little enough that the rate holds over a
+ * second.
+ */
+export const UPLOAD_BURST_SECONDS = 0.25;
+
 /** Suffix of a download in progress, next to where the file will be. */
 export const PARTIAL_SUFFIX = '.shoal-partial';
 

@@ -1,14 +1,26 @@
+import { BLOCK_SIZE } from '../src/lib/core/constants.ts';
 import { MessageType } from '../src/lib/core/wire.ts';
 import type { Wire } from '../src/lib/peer/ports.ts';
-import type { TokenBucket } from './rate-limit.ts';
+import { UploadLimiter } from '../src/lib/peer/upload-limiter.ts';
+import { UPLOAD_BURST_SECONDS } from './constants.ts';
 
 export interface ManagedWireOptions {
-  limiter?: TokenBucket | null;
+  limiter?: UploadLimiter | null;
   onClosed?: (reason: string) => void;
   onSent?: (bytes: number) => void;
   /** Closes the wire after this many ms with no message either way and no drain waiting (IDLE_TIMEOUT); 0 for never. */
   idleTimeoutMs?: number;
   now?: () => number;
+}
+
+/**
+ * The Node peer's upload limit, shared by all its wires: every message a wire sends is charged
+ * after it went (the balance may go below zero), and `drain()` waits until the balance is back at
+ * zero. The bucket starts full and holds UPLOAD_BURST_SECONDS of the rate, and at least one block
+ * (BLOCK_SIZE), so a low limit still lets a whole block go at once.
+ */
+export function wireUploadLimiter(bytesPerSecond: number, now: () => number = Date.now): UploadLimiter {
+  return new UploadLimiter(bytesPerSecond, { now, startFull: true, burst: (rate) => Math.max(BLOCK_SIZE, rate * UPLOAD_BURST_SECONDS) });
 }
 
 /**
@@ -23,7 +35,7 @@ export interface ManagedWireOptions {
  */
 export class ManagedWire implements Wire {
   readonly #inner: Wire;
-  readonly #limiter: TokenBucket | null;
+  readonly #limiter: UploadLimiter | null;
   #onClose: ((reason: string) => void) | null = null;
   #closed: string | null = null;
   readonly #onSent: (bytes: number) => void;
@@ -106,7 +118,7 @@ export class ManagedWire implements Wire {
   send(bytes: Uint8Array): void {
     this.#inner.send(bytes);
     this.#saw(bytes[0], false);
-    this.#limiter?.take(bytes.length);
+    this.#limiter?.charge(bytes.length);
     this.#onSent(bytes.length);
   }
 
@@ -118,7 +130,7 @@ export class ManagedWire implements Wire {
     this.#draining++;
     try {
       await this.#inner.drain();
-      if (this.#limiter && this.#closed === null) await this.#limiter.wait();
+      if (this.#limiter && this.#closed === null) await this.#limiter.take(0);
     } finally {
       this.#draining--;
     }

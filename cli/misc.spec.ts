@@ -5,7 +5,7 @@ import { derivePeerId } from './identity.ts';
 import { derivePeerId as trackerDerive } from '../server/node-crypto.ts';
 import { bar, formatBytes, formatDuration, parseSize } from './format.ts';
 import { checkLoopbackOnly, isMulticast } from './lan-discovery.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { wireUploadLimiter } from './managed-wire.ts';
 
 describe('formatting and sizes', () => {
   it('formats and parses', () => {
@@ -71,17 +71,26 @@ describe('identity and discovery guards', () => {
   });
 });
 
-describe('TokenBucket', () => {
+describe('wireUploadLimiter', () => {
   it('lets a burst through, then paces to the rate', () => {
     let now = 0;
-    const b = new TokenBucket(1024 * 1024, () => now);
-    b.take(256 * 1024);
+    const b = wireUploadLimiter(1024 * 1024, () => now);
+    b.charge(256 * 1024);
     expect(b.delay()).toBe(0);
-    b.take(1024 * 1024);
+    b.charge(1024 * 1024);
     expect(b.delay()).toBe(1000);
     now += 500;
     expect(b.delay()).toBe(500);
     now += 500;
     expect(b.delay()).toBe(0);
+  });
+
+  it('holds at least one block, whatever the rate', () => {
+    let now = 0;
+    const b = wireUploadLimiter(1024, () => now);
+    b.charge(64 * 1024);
+    expect(b.delay()).toBe(0);
+    b.charge(1024);
+    expect(b.delay()).toBe(1000);
   });
 });

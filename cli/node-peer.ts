@@ -14,8 +14,8 @@ import { FsChunkStore, type LoadResult } from './fs-store.ts';
 import { hashFile } from './hash-file.ts';
 import { derivePeerId, ephemeralToken, nodeSha256 } from './identity.ts';
 import { LanDiscovery } from './lan-discovery.ts';
+import { wireUploadLimiter } from './managed-wire.ts';
 import { createSimplePeer, nodeWrtc } from './node-webrtc.ts';
-import { TokenBucket } from './rate-limit.ts';
 import { TcpTransport } from './tcp-transport.ts';
 
 /** Engine warnings that mean a peer misbehaved (logged at warn); the others are routine. */
@@ -221,7 +221,7 @@ export class NodePeer {
         lanAddressOf: (id) => lanRef?.addressOf(id),
         webrtc,
         maxPeers: opts.maxPeers,
-        limiter: opts.uploadLimit ? new TokenBucket(opts.uploadLimit) : null,
+        limiter: opts.uploadLimit ? wireUploadLimiter(opts.uploadLimit) : null,
         counters
       });
       engine = new PeerEngine({ peerId, store, directory, connector, sha256: nodeSha256 });

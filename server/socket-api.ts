@@ -8,7 +8,8 @@ import type { z } from 'zod';
 import type { Logger } from '../src/lib/log.ts';
 import { ABUSE_THRESHOLD, ABUSE_WINDOW_MS, MAX_ERROR_MESSAGE, RATE_LIMITS } from '../src/lib/tracker/constants.ts';
 import { TrackerError, type TrackerErrorCode } from '../src/lib/tracker/errors.ts';
-import { AbuseMeter, TokenBucket } from '../src/lib/tracker/rate-limit.ts';
+import { TokenBucket } from '../src/lib/core/token-bucket.ts';
+import { AbuseMeter } from '../src/lib/tracker/rate-limit.ts';
 import {
   announceSchema,
   authSchema,
@@ -147,7 +148,7 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
     }
     const ack = last as AckFn;
     const bucket = known ? routes[event].bucket : 'other';
-    if (!conn.buckets[bucket].take(now())) return fail(conn, ack, 'RATE_LIMITED', `Too many ${bucket} messages; slow down.`);
+    if (!conn.buckets[bucket].tryTake()) return fail(conn, ack, 'RATE_LIMITED', `Too many ${bucket} messages; slow down.`);
     if (!known) return fail(conn, ack, 'BAD_REQUEST', 'Unknown event.');
     if (args.length !== 2 || !isPlainObject(args[0])) {
       return fail(conn, ack, 'BAD_REQUEST', 'Expected one payload object and an ack function.');
@@ -207,16 +208,17 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
     stats.connections.total++;
     stats.connections.current++;
     const t = now();
+    const bucket = (name: BucketName) => new TokenBucket({ rate: RATE_LIMITS[name].perSecond, burst: RATE_LIMITS[name].burst, now });
     const conn: Connection = {
       peerId,
       socket,
       ready,
       abuse: new AbuseMeter(ABUSE_THRESHOLD, ABUSE_WINDOW_MS, t),
       buckets: {
-        announce: new TokenBucket(RATE_LIMITS.announce.burst, RATE_LIMITS.announce.perSecond, t),
-        search: new TokenBucket(RATE_LIMITS.search.burst, RATE_LIMITS.search.perSecond, t),
-        signal: new TokenBucket(RATE_LIMITS.signal.burst, RATE_LIMITS.signal.perSecond, t),
-        other: new TokenBucket(RATE_LIMITS.other.burst, RATE_LIMITS.other.perSecond, t)
+        announce: bucket('announce'),
+        search: bucket('search'),
+        signal: bucket('signal'),
+        other: bucket('other')
       }
     };
     socket.onAny((event: unknown, ...args: unknown[]) => {

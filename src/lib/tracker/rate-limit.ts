@@ -1,28 +1,7 @@
-/** Token buckets and an abuse meter, per connection. Pure: the time is passed in. */
-
-export class TokenBucket {
-  readonly #burst: number;
-  readonly #perMs: number;
-  #tokens: number;
-  #at: number;
-
-  constructor(burst: number, perSecond: number, now: number) {
-    this.#burst = burst;
-    this.#perMs = perSecond / 1000;
-    this.#tokens = burst;
-    this.#at = now;
-  }
-
-  /** Takes one token if there is one. */
-  take(now: number): boolean {
-    const elapsed = Math.max(0, now - this.#at);
-    this.#at = now;
-    this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#perMs);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-}
+/**
+ * The abuse meter, per connection. Pure: the time is passed in. (Its token buckets are the
+ * project's one bucket, core/token-bucket.ts.)
+ */
 
 /** Counts strikes in a fixed window; `strike` says whether the threshold is now exceeded. */
 export class AbuseMeter {
