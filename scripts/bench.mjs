@@ -31,6 +31,7 @@ const BENCHES = [
   { name: 'webrtc-node', browser: true, limit: { quick: 2, full: 30 } },
   { name: 'memory-browser', browser: true, limit: { quick: 1.5, full: 40 } },
   { name: 'tracker-load', browser: false, limit: { quick: 1.5, full: 20 } },
+  { name: 'index-search', browser: false, limit: { quick: 4, full: 20 } },
   { name: 'cli-start', browser: false, limit: { quick: 1, full: 3 } }
 ];
 
