@@ -3,7 +3,7 @@ import { EnvError, readServerEnv } from './env.ts';
 
 describe('readServerEnv', () => {
   it('has defaults', () => {
-    expect(readServerEnv({})).toEqual({ port: 8470, host: '0.0.0.0', dataDir: './data', iceServers: [], iceTransportPolicy: 'all', expiryMs: 90_000, heartbeatMs: undefined });
+    expect(readServerEnv({})).toEqual({ port: 8470, host: '0.0.0.0', dataDir: './data', iceServers: [], iceTransportPolicy: 'all', expiryMs: 90_000, heartbeatMs: undefined, indexRetentionDays: 30 });
   });
   it('reads every variable', () => {
     const env = readServerEnv({
@@ -12,9 +12,10 @@ describe('readServerEnv', () => {
       SHOAL_DATA_DIR: '/var/lib/shoal',
       SHOAL_ICE_SERVERS: '[{"urls":["stun:stun.example.org:3478"]},{"urls":"turn:t.example.org","username":"u","credential":"p"}]',
       SHOAL_PEER_EXPIRY_MS: '60000',
-      SHOAL_HEARTBEAT_MS: '20000'
+      SHOAL_HEARTBEAT_MS: '20000',
+      SHOAL_INDEX_RETENTION_DAYS: '90'
     });
-    expect(env).toMatchObject({ port: 9000, host: '127.0.0.1', dataDir: '/var/lib/shoal', expiryMs: 60_000, heartbeatMs: 20_000 });
+    expect(env).toMatchObject({ port: 9000, host: '127.0.0.1', dataDir: '/var/lib/shoal', expiryMs: 60_000, heartbeatMs: 20_000, indexRetentionDays: 90 });
     expect(env.iceServers).toHaveLength(2);
   });
   it('reads the TURN secret scheme and the transport policy', () => {
@@ -52,6 +53,8 @@ describe('readServerEnv', () => {
     [{ DATABASE_URL: 'mysql://h/shoal' }, /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
     [{ DATABASE_URL: 'postgres://h:5432' }, /DATABASE_URL must name a database/],
     [{ DATABASE_URL: 'postgres://h/shoal', SHOAL_DATABASE_CONNECT_TIMEOUT_MS: '5' }, /SHOAL_DATABASE_CONNECT_TIMEOUT_MS/],
+    [{ SHOAL_INDEX_RETENTION_DAYS: '0' }, /SHOAL_INDEX_RETENTION_DAYS must be between 1 and 36500/],
+    [{ SHOAL_INDEX_RETENTION_DAYS: '7.5' }, /SHOAL_INDEX_RETENTION_DAYS must be a whole number/],
     [{ SHOAL_DATABASE_CONNECT_TIMEOUT_MS: '5000' }, /SHOAL_DATABASE_CONNECT_TIMEOUT_MS is set but DATABASE_URL is not/],
     [{ DATABASE_URL: 'postgres://h/shoal', SHOAL_PUBLIC_URL: 'http://a:1' }, /SHOAL_PUBLIC_URL is set but REDIS_URL is not/]
   ])('refuses %o', (env, message) => {

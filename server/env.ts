@@ -7,10 +7,12 @@
  * presence and index on that Redis) with SHOAL_REDIS_PREFIX (key prefix, 'shoal:') and
  * SHOAL_REDIS_CONNECT_TIMEOUT_MS (how long startup waits for it, 10000), DATABASE_URL (postgres://…: the
  * file index and statistics history in PostgreSQL instead of SQLite or Redis; with REDIS_URL, the
- * set-up for several processes) with SHOAL_DATABASE_CONNECT_TIMEOUT_MS (10000).
+ * set-up for several processes) with SHOAL_DATABASE_CONNECT_TIMEOUT_MS (10000),
+ * SHOAL_INDEX_RETENTION_DAYS (30: files nobody announced for that long leave the index).
  */
 import { DEFAULT_EXPIRY_MS, DEFAULT_TURN_TTL_SECONDS, MIN_EXPIRY_MS } from '../src/lib/tracker/constants.ts';
 import { iceServersSchema, iceTransportPolicySchema, type IceServer, type IceTransportPolicy } from '../src/lib/tracker/schemas.ts';
+import { DEFAULT_INDEX_RETENTION_DAYS } from './constants.ts';
 import type { TurnCredentialOptions } from './turn-credentials.ts';
 
 /** Port of the production server when PORT is not set. */
@@ -28,6 +30,8 @@ export interface ServerEnv {
   heartbeatMs?: number;
   /** Set when REDIS_URL is. */
   redis?: { url: string; prefix: string; connectTimeoutMs: number };
+  /** SHOAL_INDEX_RETENTION_DAYS: a file no peer announced for this many days is purged from the index. */
+  indexRetentionDays: number;
   /** Set when DATABASE_URL is: the index and history in PostgreSQL. */
   database?: { url: string; connectTimeoutMs: number };
   /** SHOAL_PUBLIC_URL: where clients reach this process (an origin); advertised to the other processes. */
@@ -82,6 +86,7 @@ export function readServerEnv(env: Record<string, string | undefined>): ServerEn
     iceTransportPolicy: policy.data,
     expiryMs,
     heartbeatMs: heartbeat,
+    indexRetentionDays: int(env, 'SHOAL_INDEX_RETENTION_DAYS', DEFAULT_INDEX_RETENTION_DAYS, 1, 36_500),
     ...readRedis(env),
     ...readDatabase(env),
     ...readPublicUrl(env)

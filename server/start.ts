@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     iceTransportPolicy: env.iceTransportPolicy,
     expiryMs: env.expiryMs,
     heartbeatMs: env.heartbeatMs,
+    indexRetentionMs: env.indexRetentionDays * 86_400_000,
     redis: env.redis,
     database: env.database,
     publicUrl: env.publicUrl,

@@ -24,6 +24,7 @@ import { PgIndexStore, type PgStoreOptions } from '../src/lib/server/tracker/pg-
 import { SqliteIndexStore } from '../src/lib/server/tracker/sqlite-store.ts';
 import type { NetworkCounters } from '../src/lib/tracker/stats.ts';
 import { Tracker } from '../src/lib/tracker/tracker.ts';
+import { DEFAULT_INDEX_RETENTION_DAYS, INDEX_SWEEP_INTERVAL_MS } from './constants.ts';
 import { nodeSha256 } from './node-crypto.ts';
 import { attachDashboardFeed } from './dashboard-feed.ts';
 import { createRestHandler, type RestHandler } from './rest-api.ts';
@@ -70,6 +71,13 @@ export interface TrackerHostOptions {
   statsIntervalMs?: number;
   /** History points older than this are pruned (default 7 days). */
   statsRetentionMs?: number;
+  /**
+   * Files no peer announced (or kept seen) for this long are purged from the index by a
+   * background sweep (SHOAL_INDEX_RETENTION_DAYS, default 30 days).
+   */
+  indexRetentionMs?: number;
+  /** How often that sweep runs (default one hour; tests use less). */
+  indexSweepIntervalMs?: number;
   /** How often dashboards (namespace /dashboard) get a fresh overview (default 2 s). */
   dashboardIntervalMs?: number;
   /** The tracker's clock, Date.now by default (tests pass their own). */
@@ -99,6 +107,8 @@ interface CheckedOptions {
   expiryMs: number;
   statsIntervalMs: number;
   statsRetentionMs: number;
+  indexRetentionMs: number;
+  indexSweepIntervalMs: number;
   dashboardIntervalMs: number;
 }
 
@@ -128,7 +138,9 @@ function checkOptions(opts: TrackerHostOptions): CheckedOptions {
     expiryMs,
     statsIntervalMs: interval('statsIntervalMs', opts.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS, 10),
     statsRetentionMs: interval('statsRetentionMs', opts.statsRetentionMs, DEFAULT_STATS_RETENTION_MS, 1, Number.MAX_SAFE_INTEGER),
-    dashboardIntervalMs: interval('dashboardIntervalMs', opts.dashboardIntervalMs, DEFAULT_DASHBOARD_INTERVAL_MS, 10)
+    dashboardIntervalMs: interval('dashboardIntervalMs', opts.dashboardIntervalMs, DEFAULT_DASHBOARD_INTERVAL_MS, 10),
+    indexRetentionMs: interval('indexRetentionMs', opts.indexRetentionMs, DEFAULT_INDEX_RETENTION_DAYS * 86_400_000, 1, Number.MAX_SAFE_INTEGER),
+    indexSweepIntervalMs: interval('indexSweepIntervalMs', opts.indexSweepIntervalMs, INDEX_SWEEP_INTERVAL_MS, 10)
   };
 }
 
@@ -237,11 +249,33 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   }, sweepIntervalMs(options.expiryMs));
   sweep.unref();
 
+  // The retention sweep: each process of a network runs its own (deleting twice is harmless);
+  // the stores purge in short batches, so it never holds the event loop long.
+  const clock = opts.now ?? Date.now;
+  let purging = false;
+  const retention = setInterval(() => {
+    if (closed || purging) return;
+    purging = true;
+    store
+      .purgeUnseen(clock() - options.indexRetentionMs)
+      .then((purged) => {
+        if (purged > 0) log.info('purged files nobody announced within the retention', { files: purged, retentionMs: options.indexRetentionMs });
+      })
+      .catch((err: unknown) => {
+        if (!closed) log.warn('could not purge old files from the index', { err: String(err) });
+      })
+      .finally(() => {
+        purging = false;
+      });
+  }, options.indexSweepIntervalMs);
+  retention.unref();
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       closed = true;
       clearInterval(sweep);
+      clearInterval(retention);
       clearInterval(sync);
       clearInterval(history);
       feed.close();
