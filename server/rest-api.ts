@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Logger } from '../src/lib/log.ts';
 import { isContentId } from '../src/lib/core/manifest.ts';
-import { HTTP_STATUS, TrackerError } from '../src/lib/tracker/errors.ts';
+import { HTTP_STATUS, isTrackerErrorCode, TrackerError } from '../src/lib/tracker/errors.ts';
 import { filesQuerySchema, historyQuerySchema, peersQuerySchema } from '../src/lib/tracker/rest-schemas.ts';
 import { describeIssues } from '../src/lib/tracker/schemas.ts';
 import type { Tracker } from '../src/lib/tracker/tracker.ts';
@@ -134,7 +134,7 @@ export function createRestHandler(tracker: Tracker, deps: RestDeps): RestHandler
       .then((body) => (body ? send(req, res, 200, body) : next()))
       .catch((err: unknown) => {
         if (err instanceof HealthError) return send(req, res, 503, err.body);
-        if (err instanceof TrackerError) {
+        if (err instanceof TrackerError && isTrackerErrorCode(err.code)) {
           return send(req, res, HTTP_STATUS[err.code], { ok: false, code: err.code, message: err.message });
         }
         log.error('REST request failed', { path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -7,7 +7,7 @@ import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Logger } from '../src/lib/log.ts';
 import { ABUSE_THRESHOLD, ABUSE_WINDOW_MS, MAX_ERROR_MESSAGE, RATE_LIMITS } from '../src/lib/tracker/constants.ts';
-import { TrackerError, type TrackerErrorCode } from '../src/lib/tracker/errors.ts';
+import { isTrackerErrorCode, TrackerError, type TrackerErrorCode } from '../src/lib/tracker/errors.ts';
 import { TokenBucket } from '../src/lib/core/token-bucket.ts';
 import { AbuseMeter } from '../src/lib/tracker/rate-limit.ts';
 import {
@@ -160,7 +160,7 @@ export function attachSocketApi(io: Server, tracker: Tracker, deps: { log: Logge
       const result = await r.run(conn, parsed.data);
       reply(ack, { ok: true, ...result });
     } catch (err) {
-      if (err instanceof TrackerError) return fail(conn, ack, err.code, err.message);
+      if (err instanceof TrackerError && isTrackerErrorCode(err.code)) return fail(conn, ack, err.code, err.message);
       log.error('request failed', { event, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       fail(conn, ack, 'INTERNAL', 'The tracker failed to handle this request.');
     }

@@ -1,6 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TrackerClient, type Timers } from '../../src/lib/peer/tracker-client.ts';
 import { ABUSE_THRESHOLD, RATE_LIMITS } from '../../src/lib/tracker/constants.ts';
@@ -58,6 +61,28 @@ describe('TrackerClient against a real tracker', () => {
     expect(await b.manifest(id)).toEqual(manifest);
     await expect(b.manifest('0'.repeat(64))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(b.whoHas('nope')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('turns an answer without a known code into BAD_RESPONSE, and keeps a known one', async () => {
+    const http = createServer();
+    const io = new Server(http);
+    let answer: unknown = { ok: false, code: 'NOT_A_CODE', message: 'nope' };
+    io.on('connection', (s) => s.on('hello', (_payload: unknown, ack: (a: unknown) => void) => ack(answer)));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const c = client(`http://127.0.0.1:${(http.address() as AddressInfo).port}`);
+      // The client greets by itself on connecting; that first answer fails it too.
+      const refused = await new Promise<string>((r) => c.on('disconnected', r));
+      expect(refused).toMatch(/no known code \("NOT_A_CODE"\): nope/);
+      await expect(c.request('hello', {})).rejects.toMatchObject({ name: 'TrackerError', code: 'BAD_RESPONSE' });
+      answer = { ok: false };
+      await expect(c.request('hello', {})).rejects.toMatchObject({ code: 'BAD_RESPONSE', message: expect.stringContaining('(null): hello failed.') });
+      answer = { ok: false, code: 'RATE_LIMITED', message: 'slow down' };
+      await expect(c.request('hello', {})).rejects.toMatchObject({ code: 'RATE_LIMITED', message: 'slow down' });
+    } finally {
+      for (const c of clients.splice(0)) c.close();
+      await io.close();
+    }
   });
 
   it('relays signals with the sender stamped', async () => {

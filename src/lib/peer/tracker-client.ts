@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { Emitter } from './emitter.ts';
 import type { HelloResult, IceServer, SearchHit } from '../tracker/api.ts';
+import { isTrackerErrorCode, TrackerError } from '../tracker/errors.ts';
 import type { AnnounceEntry, Directory, RemotePeer, TransferReport } from './ports.ts';
 
 /** The tracker's greeting (docs/TRACKER.md, `hello`); its types live with the tracker's API. */
@@ -41,16 +42,6 @@ export interface TrackerEvents extends Record<string, unknown[]> {
   /** The same peer (same secret) connected from elsewhere; this client stays offline. */
   replaced: [];
   signal: [from: string, data: unknown];
-}
-
-/** An error the tracker answered with, or a transport failure (code TRACKER_UNREACHABLE / TIMEOUT). */
-export class TrackerError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'TrackerError';
-    this.code = code;
-  }
 }
 
 /** Failed connection attempts in a row after which a client with several URLs tries the next one. */
@@ -199,7 +190,11 @@ export class TrackerClient extends Emitter<TrackerEvents> implements Directory {
       throw new TrackerError('TIMEOUT', `The tracker did not answer ${event} in time.`);
     }
     if (!res || typeof res !== 'object') throw new TrackerError('BAD_RESPONSE', `Malformed answer to ${event}.`);
-    if (!res.ok) throw new TrackerError(res.code ?? 'ERROR', res.message ?? `${event} failed.`);
+    if (!res.ok) {
+      const message = typeof res.message === 'string' ? res.message : `${event} failed.`;
+      if (isTrackerErrorCode(res.code)) throw new TrackerError(res.code, message);
+      throw new TrackerError('BAD_RESPONSE', `The tracker refused ${event} with no known code (${JSON.stringify(res.code ?? null)}): ${message}`);
+    }
     return res as T;
   }
 

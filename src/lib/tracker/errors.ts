@@ -11,9 +11,23 @@ export const TRACKER_ERROR_CODES = [
 
 export type TrackerErrorCode = (typeof TRACKER_ERROR_CODES)[number];
 
-export class TrackerError extends Error {
-  readonly code: TrackerErrorCode;
-  constructor(code: TrackerErrorCode, message: string) {
+/**
+ * Codes a tracker client (peer/tracker-client.ts) adds for failures on its side of the
+ * connection; the tracker never answers with these.
+ */
+export type TrackerClientErrorCode = 'CLOSED' | 'TRACKER_UNREACHABLE' | 'TIMEOUT' | 'BAD_RESPONSE';
+
+export function isTrackerErrorCode(code: unknown): code is TrackerErrorCode {
+  return typeof code === 'string' && (TRACKER_ERROR_CODES as readonly string[]).includes(code);
+}
+
+/**
+ * The tracker layer's one error: thrown by the tracker's commands (with the codes it answers
+ * with) and by the client that talks to it (with those, as answered, or a client code).
+ */
+export class TrackerError<C extends TrackerErrorCode | TrackerClientErrorCode = TrackerErrorCode | TrackerClientErrorCode> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string) {
     super(message);
     this.name = 'TrackerError';
     this.code = code;
