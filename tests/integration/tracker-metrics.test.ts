@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IndexStore } from '../../src/lib/tracker/index-store.ts';
-import { MemoryIndexStore } from '../../src/lib/tracker/memory-store.ts';
+import { MemoryIndexStore } from '../../src/lib/tracker/memory-index-store.ts';
 import { turnPassword } from '../../server/turn-credentials.ts';
 import { makeManifest, peerIdOf, randomToken, request, startTestTracker, type TestTracker } from '../helpers/tracker.ts';
 

@@ -4,7 +4,7 @@
  */
 import type { Manifest } from '../core/manifest.ts';
 import type { TrackerErrorCode } from './errors.ts';
-import type { StoredFile } from './index-store.ts';
+import type { IndexedFile } from './index-store.ts';
 import type { IceServer, IceTransportPolicy, PeerKind, Visibility } from './schemas.ts';
 
 export type {
@@ -85,7 +85,7 @@ export interface SignalEvent {
 }
 
 /** GET /api/files/:id */
-export interface FileInfo extends StoredFile {
+export interface FileInfo extends IndexedFile {
   seeders: number;
   leechers: number;
   manifest: Manifest;

@@ -2,14 +2,14 @@
  * The file index: every manifest the tracker has verified, with a few facts about it. Survives
  * restarts, and so does the statistics history. Implementations: SQLite (sqlite-store.ts, the
  * default), Redis (redis-store.ts, shared by several tracker processes) and memory
- * (memory-store.ts, for tests); all pass index-store.contract.ts. Async so that a shared
+ * (memory-index-store.ts, for tests); all pass index-store.contract.ts. Async so that a shared
  * database can serve.
  */
 import type { Manifest } from '../core/manifest.ts';
 import type { StatsPoint } from './api.ts';
 import type { Visibility } from './schemas.ts';
 
-export interface StoredFile {
+export interface IndexedFile {
   id: string;
   name: string;
   size: number;
@@ -51,9 +51,9 @@ export interface SearchRow {
 export interface IndexStore {
   /** Reported by /api/health, e.g. 'sqlite'. */
   readonly kind: string;
-  getFile(id: string): Promise<StoredFile | undefined>;
+  getFile(id: string): Promise<IndexedFile | undefined>;
   /** Known files among `ids`. */
-  getFiles(ids: readonly string[]): Promise<Map<string, StoredFile>>;
+  getFiles(ids: readonly string[]): Promise<Map<string, IndexedFile>>;
   getManifest(id: string): Promise<Manifest | undefined>;
   /** Inserts new files (with their manifest), and for every record sets last_seen and adds one announce. One transaction. */
   recordAnnounces(records: readonly AnnounceRecord[], now: number): Promise<void>;

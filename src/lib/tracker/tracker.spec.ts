@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { chunkCount } from '../core/chunks.ts';
 import { computeContentId, createManifest, type Sha256 } from '../core/manifest.ts';
 import { MAX_WHOHAS_PEERS } from './constants.ts';
-import { MemoryIndexStore } from './memory-store.ts';
+import { MemoryIndexStore } from './memory-index-store.ts';
 import { Tracker } from './tracker.ts';
 
 const sha256: Sha256 = async (b) => new Uint8Array(createHash('sha256').update(b).digest());

@@ -1,5 +1,5 @@
 /**
- * The compliance suite every IndexStore passes (STYLE.md §8): memory-store.spec.ts and
+ * The compliance suite every IndexStore passes (STYLE.md §8): memory-index-store.spec.ts and
  * sqlite-store.spec.ts run it. `open` gives a fresh, empty store; `reopen`, when the store
  * persists, gives a new instance over the same data after the old one was closed.
  */

@@ -17,7 +17,7 @@
 import pg from 'pg';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from '../../tracker/index-store.ts';
+import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
 import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
@@ -131,7 +131,7 @@ function toPoint(r: Row): StatsPoint {
 
 const FILE_COLUMNS = 'id, name, size, mime, chunk_size, chunks, visibility, first_seen, last_seen, announce_count';
 
-function toStoredFile(r: Row): StoredFile {
+function toIndexedFile(r: Row): IndexedFile {
   return {
     id: String(r.id),
     name: String(r.name),
@@ -304,15 +304,15 @@ export class PgIndexStore implements IndexStore {
     }
   }
 
-  async getFile(id: string): Promise<StoredFile | undefined> {
+  async getFile(id: string): Promise<IndexedFile | undefined> {
     const rows = await this.#query(`SELECT ${FILE_COLUMNS} FROM files WHERE id = $1`, [id]);
-    return rows[0] ? toStoredFile(rows[0]) : undefined;
+    return rows[0] ? toIndexedFile(rows[0]) : undefined;
   }
 
-  async getFiles(ids: readonly string[]): Promise<Map<string, StoredFile>> {
-    const out = new Map<string, StoredFile>();
+  async getFiles(ids: readonly string[]): Promise<Map<string, IndexedFile>> {
+    const out = new Map<string, IndexedFile>();
     const rows = await this.#query(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ANY($1::text[])`, [[...ids]]);
-    for (const r of rows) out.set(String(r.id), toStoredFile(r));
+    for (const r of rows) out.set(String(r.id), toIndexedFile(r));
     return out;
   }
 

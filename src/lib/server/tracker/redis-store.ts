@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from '../../tracker/index-store.ts';
+import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
 import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
@@ -115,7 +115,7 @@ const PURGE = script(PURGE_LUA);
 
 const FILE_FIELDS = ['name', 'size', 'mimeType', 'chunkSize', 'chunks', 'visibility', 'firstSeen', 'lastSeen', 'announceCount'] as const;
 
-function toStoredFile(id: string, v: (string | null)[]): StoredFile | undefined {
+function toIndexedFile(id: string, v: (string | null)[]): IndexedFile | undefined {
   const [name, size, mimeType, chunkSize, chunks, visibility, firstSeen, lastSeen, announceCount] = v;
   if (name === null || name === undefined) return undefined;
   return {
@@ -216,20 +216,20 @@ export class RedisIndexStore implements IndexStore {
     }
   }
 
-  async getFile(id: string): Promise<StoredFile | undefined> {
+  async getFile(id: string): Promise<IndexedFile | undefined> {
     const values = await this.#open().hmget(this.#fileKey(id), ...FILE_FIELDS);
-    return toStoredFile(id, values);
+    return toIndexedFile(id, values);
   }
 
-  async getFiles(ids: readonly string[]): Promise<Map<string, StoredFile>> {
+  async getFiles(ids: readonly string[]): Promise<Map<string, IndexedFile>> {
     const redis = this.#open();
-    const out = new Map<string, StoredFile>();
+    const out = new Map<string, IndexedFile>();
     if (ids.length === 0) return out;
     const pipe = redis.pipeline();
     for (const id of ids) pipe.hmget(this.#fileKey(id), ...FILE_FIELDS);
     const results = pipelineResults(await pipe.exec());
     ids.forEach((id, i) => {
-      const file = toStoredFile(id, results[i] as (string | null)[]);
+      const file = toIndexedFile(id, results[i] as (string | null)[]);
       if (file) out.set(id, file);
     });
     return out;

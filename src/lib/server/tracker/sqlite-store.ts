@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from '../../tracker/index-store.ts';
+import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
 import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
@@ -112,7 +112,7 @@ interface FileRow {
 
 const FILE_COLUMNS = 'id, name, size, mime, chunk_size, chunks, visibility, first_seen, last_seen, announce_count';
 
-function toStoredFile(r: FileRow): StoredFile {
+function toIndexedFile(r: FileRow): IndexedFile {
   return {
     id: r.id,
     name: r.name,
@@ -184,18 +184,18 @@ export class SqliteIndexStore implements IndexStore {
     return this.#db;
   }
 
-  async getFile(id: string): Promise<StoredFile | undefined> {
+  async getFile(id: string): Promise<IndexedFile | undefined> {
     this.#open();
     const row = this.#stmts.get.get(id);
-    return row ? toStoredFile(row) : undefined;
+    return row ? toIndexedFile(row) : undefined;
   }
 
-  async getFiles(ids: readonly string[]): Promise<Map<string, StoredFile>> {
+  async getFiles(ids: readonly string[]): Promise<Map<string, IndexedFile>> {
     this.#open();
-    const out = new Map<string, StoredFile>();
+    const out = new Map<string, IndexedFile>();
     for (const id of ids) {
       const row = this.#stmts.get.get(id);
-      if (row) out.set(id, toStoredFile(row));
+      if (row) out.set(id, toIndexedFile(row));
     }
     return out;
   }

@@ -1,22 +1,22 @@
 /** An IndexStore in memory: for tests and throwaway trackers. Forgets everything on close. */
 import type { Manifest } from '../core/manifest.ts';
 import type { StatsPoint } from './api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, StoredFile } from './index-store.ts';
+import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, IndexedFile } from './index-store.ts';
 import { matchesQuery } from './search-query.ts';
 
 export class MemoryIndexStore implements IndexStore {
   readonly kind = 'memory';
-  #files = new Map<string, { file: StoredFile; manifest: Manifest }>();
+  #files = new Map<string, { file: IndexedFile; manifest: Manifest }>();
   /** Ordered by time (points are appended in time order; an out-of-order one is inserted in place). */
   #points: StatsPoint[] = [];
 
-  async getFile(id: string): Promise<StoredFile | undefined> {
+  async getFile(id: string): Promise<IndexedFile | undefined> {
     const entry = this.#files.get(id);
     return entry ? { ...entry.file } : undefined;
   }
 
-  async getFiles(ids: readonly string[]): Promise<Map<string, StoredFile>> {
-    const out = new Map<string, StoredFile>();
+  async getFiles(ids: readonly string[]): Promise<Map<string, IndexedFile>> {
+    const out = new Map<string, IndexedFile>();
     for (const id of ids) {
       const entry = this.#files.get(id);
       if (entry) out.set(id, { ...entry.file });
