@@ -250,14 +250,20 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
   sweep.unref();
 
   // The retention sweep: each process of a network runs its own (deleting twice is harmless);
-  // the stores purge in short batches, so it never holds the event loop long.
+  // the stores purge in short batches, so it never holds the event loop long. A stale file some
+  // peer is in the swarm of right now (announced long ago, never left) stays and is marked seen.
   const clock = opts.now ?? Date.now;
+  const inSwarm = async (ids: string[]): Promise<Set<string>> => {
+    const counts = await tracker.presence.swarmCounts(ids);
+    return new Set(ids.filter((id) => (counts.get(id)?.seeders ?? 0) + (counts.get(id)?.leechers ?? 0) > 0));
+  };
   let purging = false;
   const retention = setInterval(() => {
     if (closed || purging) return;
     purging = true;
+    const now = clock();
     store
-      .purgeUnseen(clock() - options.indexRetentionMs)
+      .purgeUnseen(now - options.indexRetentionMs, { keep: inSwarm, now })
       .then((purged) => {
         if (purged > 0) log.info('purged files nobody announced within the retention', { files: purged, retentionMs: options.indexRetentionMs });
       })

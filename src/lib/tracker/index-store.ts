@@ -48,6 +48,18 @@ export interface SearchRow {
   lastSeen: number;
 }
 
+export interface PurgeOptions {
+  /** Files looked at per step (default INDEX_PURGE_BATCH). */
+  batch?: number;
+  /**
+   * Asked with the ids of each batch about to go: the ones it returns stay, their last_seen set
+   * to `now` (the tracker keeps the files some peer is in the swarm of right now).
+   */
+  keep?: (ids: string[]) => Promise<ReadonlySet<string>>;
+  /** The time a kept file is marked seen at (default `before`). */
+  now?: number;
+}
+
 export interface IndexStore {
   /** Reported by /api/health, e.g. 'sqlite'. */
   readonly kind: string;
@@ -63,11 +75,12 @@ export interface IndexStore {
   search(query: StoreQuery, maxRows: number): Promise<{ total: number; rows: SearchRow[] }>;
   countFiles(): Promise<number>;
   /**
-   * Deletes every file (facts and manifest) whose last_seen is before `before`, `batch` at a
-   * time (each batch a short step, so a large purge never holds the event loop or the database
-   * long); a file announced or touched meanwhile stays. Resolves to how many went.
+   * Deletes every file (facts and manifest) whose last_seen is before `before`, a batch at a
+   * time (each a short step, so a large purge never holds the event loop or the database long);
+   * a file announced or touched meanwhile stays, and so does one `keep` returns. Resolves to how
+   * many went.
    */
-  purgeUnseen(before: number, batch?: number): Promise<number>;
+  purgeUnseen(before: number, opts?: PurgeOptions): Promise<number>;
   /** Appends one statistics history point (the tracker takes one a minute). */
   addStatsPoint(point: StatsPoint): Promise<void>;
   /** Points taken at or after `since`, oldest first; when more than `maxPoints`, the newest `maxPoints`. */

@@ -1,7 +1,8 @@
 /** An IndexStore in memory: for tests and throwaway trackers. Forgets everything on close. */
 import type { Manifest } from '../core/manifest.ts';
 import type { StatsPoint } from './api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, IndexedFile } from './index-store.ts';
+import { INDEX_PURGE_BATCH } from './constants.ts';
+import type { AnnounceRecord, IndexStore, PurgeOptions, SearchRow, StoreQuery, IndexedFile } from './index-store.ts';
 import { matchesQuery } from './search-query.ts';
 
 export class MemoryIndexStore implements IndexStore {
@@ -77,12 +78,19 @@ export class MemoryIndexStore implements IndexStore {
     return this.#files.size;
   }
 
-  async purgeUnseen(before: number): Promise<number> {
+  async purgeUnseen(before: number, opts: PurgeOptions = {}): Promise<number> {
+    const stale = [...this.#files.values()].filter((e) => e.file.lastSeen < before).map((e) => e.file.id);
+    const batch = opts.batch ?? INDEX_PURGE_BATCH;
     let purged = 0;
-    for (const [id, { file }] of this.#files) {
-      if (file.lastSeen >= before) continue;
-      this.#files.delete(id);
-      purged++;
+    for (let i = 0; i < stale.length; i += batch) {
+      const ids = stale.slice(i, i + batch);
+      const keep = opts.keep ? await opts.keep(ids) : new Set<string>();
+      for (const id of ids) {
+        const entry = this.#files.get(id);
+        if (!entry || entry.file.lastSeen >= before) continue;
+        if (keep.has(id)) entry.file.lastSeen = opts.now ?? before;
+        else if (this.#files.delete(id)) purged++;
+      }
     }
     return purged;
   }

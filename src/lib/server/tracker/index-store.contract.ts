@@ -142,7 +142,7 @@ export function indexStoreContract(
       await store.recordAnnounces([{ ...hidden, visibility: 'unlisted' }], 1000);
       await store.touch([kept.id], 3000);
       // Two at a time: three batches for four stale files.
-      expect(await store.purgeUnseen(3000, 2)).toBe(4);
+      expect(await store.purgeUnseen(3000, { batch: 2 })).toBe(4);
       expect(await store.countFiles()).toBe(1);
       for (const f of [...stale, hidden]) {
         expect(await store.getFile(f.id)).toBeUndefined();
@@ -161,6 +161,29 @@ export function indexStoreContract(
       await store.recordAnnounces([{ ...stale[0], visibility: 'public' }], 5000);
       expect(await store.getFile(stale[0].id)).toMatchObject({ firstSeen: 5000, lastSeen: 5000, announceCount: 1 });
       expect((await store.search(parseSearchQuery('holiday'), 10)).rows.map((r) => r.id)).toEqual([stale[0].id, kept.id]);
+    });
+
+    it('keeps, and marks seen, the stale files the keep callback names', async () => {
+      const store = await fresh();
+      const files = ['shared one.txt', 'gone one.txt', 'shared two.txt', 'gone two.txt', 'gone three.txt'].map((n) => sample(n));
+      await store.recordAnnounces(files.map((f) => ({ ...f, visibility: 'public' as const })), 1000);
+      const shared = new Set([files[0].id, files[2].id]);
+      const asked: string[][] = [];
+      const purged = await store.purgeUnseen(2000, {
+        batch: 2,
+        now: 5000,
+        keep: async (ids) => {
+          asked.push(ids);
+          return new Set(ids.filter((id) => shared.has(id)));
+        }
+      });
+      expect(purged).toBe(3);
+      // Every stale file was asked about once, at most a batch at a time.
+      expect(asked.flat().sort()).toEqual(files.map((f) => f.id).sort());
+      expect(asked.every((ids) => ids.length >= 1 && ids.length <= 2)).toBe(true);
+      expect(await store.countFiles()).toBe(2);
+      for (const f of files) expect((await store.getFile(f.id))?.lastSeen).toBe(shared.has(f.id) ? 5000 : undefined);
+      expect(await store.purgeUnseen(2000)).toBe(0);
     });
 
     it('stores statistics points and reads them back by time, oldest first', async () => {

@@ -17,7 +17,7 @@
 import pg from 'pg';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
+import type { AnnounceRecord, IndexStore, PurgeOptions, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
 import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
@@ -405,17 +405,21 @@ export class PgIndexStore implements IndexStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async purgeUnseen(before: number, batch = INDEX_PURGE_BATCH): Promise<number> {
-    await this.#query('SELECT 1'); // closed or unreachable: say so before the loop
+  async purgeUnseen(before: number, opts: PurgeOptions = {}): Promise<number> {
+    const batch = opts.batch ?? INDEX_PURGE_BATCH;
     let purged = 0;
+    let after = ''; // id cursor, so that a kept file is looked at once
     for (;;) {
-      // The condition is checked again on the row deleted: a file announced meanwhile stays.
-      const rows = await this.#query(
-        'DELETE FROM files WHERE id IN (SELECT id FROM files WHERE last_seen < $1 LIMIT $2) AND last_seen < $1 RETURNING 1',
-        [before, batch]
-      );
-      purged += rows.length;
-      if (rows.length < batch) return purged;
+      const ids = (await this.#query('SELECT id FROM files WHERE last_seen < $1 AND id > $2 ORDER BY id LIMIT $3', [before, after, batch])).map((r) => String(r.id));
+      if (ids.length === 0) return purged;
+      after = ids[ids.length - 1];
+      const keep = opts.keep ? await opts.keep(ids) : new Set<string>();
+      const kept = ids.filter((id) => keep.has(id));
+      const gone = ids.filter((id) => !keep.has(id));
+      if (kept.length > 0) await this.touch(kept, opts.now ?? before);
+      // The condition is checked again on the rows deleted: a file announced meanwhile stays.
+      if (gone.length > 0) purged += (await this.#query('DELETE FROM files WHERE id = ANY($1::text[]) AND last_seen < $2 RETURNING 1', [gone, before])).length;
+      if (ids.length < batch) return purged;
     }
   }
 

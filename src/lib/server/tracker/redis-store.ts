@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
+import type { AnnounceRecord, IndexStore, PurgeOptions, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
 import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
@@ -346,17 +346,30 @@ export class RedisIndexStore implements IndexStore {
     return this.#open().zcard(this.#keys.ids);
   }
 
-  /** Walks `ids` (ZSCAN, `batch` a page) and runs the purge script on each page. */
-  async purgeUnseen(before: number, batch = INDEX_PURGE_BATCH): Promise<number> {
+  /** Walks `ids` (ZSCAN, a batch a page), reads lastSeen of the page, and runs the purge script on its stale ids. */
+  async purgeUnseen(before: number, opts: PurgeOptions = {}): Promise<number> {
+    const batch = opts.batch ?? INDEX_PURGE_BATCH;
     let purged = 0;
     let cursor = '0';
     do {
       const [next, flat] = await this.#open().zscan(this.#keys.ids, cursor, 'COUNT', batch);
       cursor = next;
-      const ids = flat.filter((_, i) => i % 2 === 0);
-      if (ids.length === 0) continue;
-      const keys = [this.#keys.ids, this.#keys.public, ...ids.map((id) => this.#fileKey(id))];
-      purged += Number(await this.#run(PURGE, keys, [before, ...ids]));
+      const page = flat.filter((_, i) => i % 2 === 0);
+      if (page.length === 0) continue;
+      const pipe = this.#open().pipeline();
+      for (const id of page) pipe.hget(this.#fileKey(id), 'lastSeen');
+      const seen = pipelineResults(await pipe.exec());
+      // COUNT is a hint (a small set comes whole): the stale ids go on in batches.
+      for (const ids of chunks(page.filter((_, i) => seen[i] !== null && Number(seen[i]) < before), batch)) {
+        const keep = opts.keep ? await opts.keep(ids) : new Set<string>();
+        const kept = ids.filter((id) => keep.has(id));
+        const gone = ids.filter((id) => !keep.has(id));
+        if (kept.length > 0) await this.touch(kept, opts.now ?? before);
+        if (gone.length > 0) {
+          const keys = [this.#keys.ids, this.#keys.public, ...gone.map((id) => this.#fileKey(id))];
+          purged += Number(await this.#run(PURGE, keys, [before, ...gone]));
+        }
+      }
     } while (cursor !== '0');
     return purged;
   }

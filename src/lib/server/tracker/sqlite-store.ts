@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import type { Manifest } from '../../core/manifest.ts';
 import type { StatsPoint } from '../../tracker/api.ts';
-import type { AnnounceRecord, IndexStore, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
+import type { AnnounceRecord, IndexStore, PurgeOptions, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
 import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
 
@@ -165,7 +165,10 @@ export class SqliteIndexStore implements IndexStore {
       bump: db.prepare('UPDATE files SET last_seen = ?, announce_count = announce_count + 1 WHERE id = ?'),
       touch: db.prepare('UPDATE files SET last_seen = ? WHERE id = ?'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
-      purge: db.prepare('DELETE FROM files WHERE rowid IN (SELECT rowid FROM files WHERE last_seen < ? LIMIT ?)'),
+      stale: db.prepare<[number, number, number], { id: string; r: number }>(
+        'SELECT id, rowid AS r FROM files WHERE last_seen < ? AND rowid > ? ORDER BY rowid LIMIT ?'
+      ),
+      purgeOne: db.prepare('DELETE FROM files WHERE id = ? AND last_seen < ?'),
       addPoint: db.prepare(
         `INSERT INTO stats_history (${POINT_COLUMNS})
          VALUES (@time, @browserPeers, @nodePeers, @files, @swarms, @bytesAnnounced, @announces, @searches, @signals, @transfers, @bytesUp, @bytesDown)`
@@ -283,13 +286,26 @@ export class SqliteIndexStore implements IndexStore {
     return this.#stmts.count.get()!.n;
   }
 
-  async purgeUnseen(before: number, batch = INDEX_PURGE_BATCH): Promise<number> {
+  async purgeUnseen(before: number, opts: PurgeOptions = {}): Promise<number> {
     this.#open();
+    const batch = opts.batch ?? INDEX_PURGE_BATCH;
+    const { stale, purgeOne, touch } = this.#stmts;
     let purged = 0;
+    let after = 0; // rowid cursor, so that a kept file is looked at once
     for (;;) {
-      const n = this.#stmts.purge.run(before, batch).changes;
-      purged += n;
-      if (n < batch) return purged;
+      const rows = stale.all(before, after, batch);
+      if (rows.length === 0) return purged;
+      after = rows[rows.length - 1].r;
+      const ids = rows.map((r) => r.id);
+      const keep = opts.keep ? await opts.keep(ids) : new Set<string>();
+      if (this.#closed) return purged;
+      this.#db.transaction(() => {
+        for (const id of ids) {
+          if (keep.has(id)) touch.run(opts.now ?? before, id);
+          else purged += purgeOne.run(id, before).changes;
+        }
+      })();
+      if (rows.length < batch) return purged;
       // Between batches the event loop serves whatever waits (announces, searches).
       await new Promise((resolve) => setImmediate(resolve));
       if (this.#closed) return purged;
