@@ -52,9 +52,6 @@ export const MAX_LAN_REPLIES_PER_SECOND = 100;
 /** Multicast TTL: 1 keeps discovery on the local link. */
 export const LAN_MULTICAST_TTL = 1;
 
-/** Largest manifest accepted over TCP, as JSON: 65,536 chunk hashes of 66 characters plus the rest. */
-export const MAX_MANIFEST_JSON_BYTES = 5 * 1024 * 1024;
-
 /** How long a TCP manifest request may take from connect to the last byte. */
 export const MANIFEST_TIMEOUT_MS = 10_000;
 

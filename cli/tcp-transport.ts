@@ -1,4 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { MAX_MANIFEST_JSON_BYTES } from '../src/lib/core/constants.ts';
 import { fromHex } from '../src/lib/core/hex.ts';
 import type { Manifest } from '../src/lib/core/manifest.ts';
 import { ShoalError } from '../src/lib/core/errors.ts';
@@ -7,7 +8,6 @@ import { CONNECT_TIMEOUT_MS } from '../src/lib/peer/constants.ts';
 import type { Wire } from '../src/lib/peer/ports.ts';
 import {
   MANIFEST_TIMEOUT_MS,
-  MAX_MANIFEST_JSON_BYTES,
   MAX_PENDING_TCP,
   MAX_PENDING_TCP_PER_ADDRESS,
   PENDING_GRACE_MS,

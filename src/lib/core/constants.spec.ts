@@ -7,6 +7,9 @@ import {
   MAX_CHUNK_SIZE,
   MAX_CHUNKS,
   MAX_FILE_SIZE,
+  MAX_MANIFEST_JSON_BYTES,
+  MAX_MIME_LENGTH,
+  MAX_NAME_LENGTH,
   MAX_MESSAGE_SIZE,
   MAX_PEER_ID_BYTES,
   MIN_CHUNK_SIZE,
@@ -45,5 +48,19 @@ describe('constants', () => {
   it('keep a block within what every WebRTC data channel takes', () => {
     expect(BLOCK_SIZE).toBeLessThanOrEqual(256 * 1024); // Chromium's measured limit (DESIGN.md)
     expect(BLOCK_SIZE).toBeGreaterThan(0);
+  });
+
+  it('let the largest valid manifest fit in MAX_MANIFEST_JSON_BYTES', () => {
+    // Every name and MIME character as a six-byte JSON escape, more than any valid one takes.
+    const largest = JSON.stringify({
+      version: PROTOCOL_VERSION,
+      name: '\u0001'.repeat(MAX_NAME_LENGTH),
+      size: MAX_FILE_SIZE,
+      mimeType: '\u0001'.repeat(MAX_MIME_LENGTH),
+      chunkSize: MAX_CHUNK_SIZE,
+      chunkHashes: Array.from({ length: MAX_CHUNKS }, () => 'f'.repeat(ID_HEX_LENGTH))
+    });
+    expect(largest.length).toBeGreaterThan(MAX_CHUNKS * (ID_HEX_LENGTH + 3) + 6 * (MAX_NAME_LENGTH + MAX_MIME_LENGTH) - 1);
+    expect(new TextEncoder().encode(largest).length).toBeLessThanOrEqual(MAX_MANIFEST_JSON_BYTES);
   });
 });

@@ -28,6 +28,14 @@ export const MAX_NAME_LENGTH = 255;
 /** Longest MIME type a manifest may carry (RFC 6838 limits each part to 127 characters). */
 export const MAX_MIME_LENGTH = 255;
 
+/**
+ * Largest manifest, as UTF-8 JSON, that a peer takes from another peer (the TCP manifest answer,
+ * docs/PROTOCOL.md): 5 MiB holds any valid manifest, MAX_CHUNKS hashes of 64 hex characters
+ * (67 bytes each with quotes and comma, 4.4 MB) plus the longest name and MIME type. The
+ * tracker takes less in an announce (MAX_ANNOUNCE_MANIFEST_JSON_BYTES, tracker/constants.ts).
+ */
+export const MAX_MANIFEST_JSON_BYTES = 5 * 1024 * 1024;
+
 /** SHA-256 output, bytes. */
 export const HASH_BYTES = 32;
 

@@ -18,8 +18,15 @@ export const MIN_EXPIRY_MS = 50;
 /** Socket.IO maxHttpBufferSize: 2 MiB, room for one realistic manifest (≤ 8192 hashes ≈ 600 KB) and then some. */
 export const MAX_HTTP_BUFFER_BYTES = 2 * 1024 * 1024;
 
-/** Largest manifest, as JSON, accepted in an announce: 1.5 MiB (about 22,000 chunk hashes). */
-export const MAX_MANIFEST_JSON_BYTES = 1.5 * 1024 * 1024;
+/**
+ * Largest manifest, as JSON, accepted in an announce: 1.5 MiB (about 22,000 chunk hashes). Less
+ * than any valid manifest may take (MAX_MANIFEST_JSON_BYTES, core/constants.ts, 5 MiB) on
+ * purpose: it must fit in one Socket.IO message (MAX_HTTP_BUFFER_BYTES) with the rest of the
+ * announce, and the chunk size rule keeps manifests of files up to 8 TiB at 8,192 hashes (about
+ * 600 KB). A file beyond about 22 TiB, or a manifest made with a much smaller chunk size than the rule
+ * gives, can be shared over TCP but not announced (docs/TRACKER.md, "Limits").
+ */
+export const MAX_ANNOUNCE_MANIFEST_JSON_BYTES = 1.5 * 1024 * 1024;
 
 /** Largest `data` of a signal, as JSON: 16 KiB holds any SDP offer or ICE candidate. */
 export const MAX_SIGNAL_JSON_BYTES = 16 * 1024;

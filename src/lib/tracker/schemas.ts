@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import {
   MAX_ANNOUNCE_FILES,
-  MAX_MANIFEST_JSON_BYTES,
+  MAX_ANNOUNCE_MANIFEST_JSON_BYTES,
   MAX_QUERY_LENGTH,
   MAX_SEARCH_CANDIDATES,
   MAX_SEARCH_LIMIT,
@@ -86,8 +86,8 @@ const manifestPayload = z.unknown().superRefine((value, ctx) => {
     return;
   }
   const text = toJson(value);
-  if (text === undefined || text.length > MAX_MANIFEST_JSON_BYTES || utf8Length(text) > MAX_MANIFEST_JSON_BYTES) {
-    ctx.addIssue({ code: 'custom', message: `manifest must be JSON of at most ${MAX_MANIFEST_JSON_BYTES} bytes` });
+  if (text === undefined || text.length > MAX_ANNOUNCE_MANIFEST_JSON_BYTES || utf8Length(text) > MAX_ANNOUNCE_MANIFEST_JSON_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `manifest must be JSON of at most ${MAX_ANNOUNCE_MANIFEST_JSON_BYTES} bytes` });
   }
 });
 
