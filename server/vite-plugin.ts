@@ -27,6 +27,8 @@ export function shoalTracker(opts: ShoalTrackerPluginOptions = {}): Plugin {
       expiryMs: env.expiryMs,
       heartbeatMs: env.heartbeatMs,
       redis: env.redis,
+      database: env.database,
+      indexRetentionMs: env.indexRetentionDays * 86_400_000,
       publicUrl: env.publicUrl,
       ...opts,
       dataDir: resolve(opts.dataDir ?? env.dataDir),
