@@ -2,12 +2,15 @@
  * DATABASE_URL: start-up against a PostgreSQL that is not there or never answers (the store alone,
  * then a real tracker process), and two real tracker processes (`tsx server/start.ts`) with
  * REDIS_URL + DATABASE_URL acting as one network: the index in PostgreSQL,
- * presence and the adapter in Redis.
+ * presence and the adapter in Redis; and one statistics history for both, kept in PostgreSQL.
  */
 import { createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/lib/log.ts';
 import { PgIndexStore, PgStoreError } from '../../src/lib/server/tracker/pg-store.ts';
+import type { StatsPoint } from '../../src/lib/tracker/api.ts';
+import { startShoalServer, type ShoalServer } from '../../server/shoal-server.ts';
 import { freeTcpPort, startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { startTrackerProcess, type TrackerProcess } from '../helpers/tracker-process.ts';
@@ -114,6 +117,52 @@ describe('tracker: several processes on Redis + PostgreSQL', () => {
     await client.connect();
     try {
       expect((await client.query('SELECT name, visibility FROM files WHERE id = $1', [id])).rows).toEqual([{ name: 'Shared Index Report.pdf', visibility: 'public' }]);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('tracker: one statistics history for several processes, in PostgreSQL', () => {
+  let servers: ShoalServer[] = [];
+  afterEach(async () => {
+    for (const server of servers) await server.close();
+    servers = [];
+  });
+
+  it('records one point per interval with the counts of both processes summed, in the database', async () => {
+    const database = await postgres.createDatabase();
+    const prefix = uniquePrefix();
+    const start = () =>
+      startShoalServer({
+        dataDir: '/nonexistent-not-used',
+        redis: { url: redis.url, prefix },
+        database: { url: database },
+        statsIntervalMs: 300,
+        dashboardIntervalMs: 100,
+        log: silentLogger
+      });
+    servers = [await start(), await start()];
+    const [one, two] = servers;
+    const a = await connectClient(one.url);
+    const b = await connectClient(two.url);
+    sockets.push(a, b);
+    for (let i = 0; i < 3; i++) await request(a, 'search', { q: 'x', limit: 1, offset: 0 });
+    for (let i = 0; i < 2; i++) await request(b, 'search', { q: 'y', limit: 1, offset: 0 });
+    const history = async (): Promise<StatsPoint[]> => (await (await fetch(`${one.url}/api/stats/history?minutes=5`)).json()).points;
+    const searches = (points: StatsPoint[]) => points.reduce((n, p) => n + p.searches, 0);
+    // All five searches in the history, then a later point: the sum must stay five (each counted once).
+    await expect.poll(async () => searches(await history()), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    const written = (await history()).length;
+    await expect.poll(async () => (await history()).length, { timeout: 10_000 }).toBeGreaterThan(written);
+    const points = await history();
+    expect(searches(points)).toBe(5);
+    // The points are rows of the database's stats_history, as many as the API shows.
+    const client = new pg.Client({ connectionString: database });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string; s: string }>('SELECT count(*) AS n, sum(searches) AS s FROM stats_history WHERE time <= $1', [points.at(-1)!.time]);
+      expect({ n: Number(rows[0].n), s: Number(rows[0].s) }).toEqual({ n: points.length, s: 5 });
     } finally {
       await client.end();
     }
