@@ -29,6 +29,12 @@ const MIGRATION_LOCK = 0x73686f616c;
 const DEADLOCK_ATTEMPTS = 3;
 /** Connections per process: searches and announces of one process run at most this many at once. */
 const POOL_SIZE = 8;
+/**
+ * The longest one statement may run before PostgreSQL cancels it (its statement_timeout): a
+ * search is tens of milliseconds, a purge batch or an announce batch less; a statement stuck
+ * behind a lock or a pathological query fails instead of holding one of the pool's connections.
+ */
+const STATEMENT_TIMEOUT_MS = 10_000;
 
 /** Migration n (1-based) brings the schema from version n - 1 to n. Never edit one that shipped: add another. */
 const MIGRATIONS: readonly string[] = [
@@ -217,6 +223,7 @@ export class PgIndexStore implements IndexStore {
       connectionString: opts.url,
       max: opts.poolSize ?? POOL_SIZE,
       connectionTimeoutMillis: this.#connectTimeoutMs,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
       application_name: 'shoal-tracker'
     });
     // An idle connection the server dropped: the pool replaces it; the next query says the rest.
@@ -227,10 +234,14 @@ export class PgIndexStore implements IndexStore {
 
   /**
    * Connects and brings the schema up to PG_SCHEMA_VERSION, within the connect timeout; rejects
-   * with PG_UNREACHABLE (where and why, the password hidden) or PG_SCHEMA. Runs once.
+   * with PG_UNREACHABLE (where and why, the password hidden) or PG_SCHEMA. Runs once when it
+   * succeeds; after a failure the next call (or the next query) tries again.
    */
   ready(): Promise<void> {
-    this.#ready ??= this.#migrate();
+    this.#ready ??= this.#migrate().catch((err: unknown) => {
+      this.#ready = undefined;
+      throw err;
+    });
     return this.#ready;
   }
 
