@@ -251,10 +251,18 @@ export class PgIndexStore implements IndexStore {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(this.#unreachable(`within ${ms} ms`)), ms);
     });
+    let late = false;
+    const connecting = this.#pool.connect();
+    // A connection that comes after the timeout goes back to the pool instead of being held.
+    connecting.then(
+      (c) => late && c.release(),
+      () => undefined
+    );
     let client: pg.PoolClient;
     try {
-      client = await Promise.race([this.#pool.connect(), timeout]);
+      client = await Promise.race([connecting, timeout]);
     } catch (err) {
+      late = true;
       clearTimeout(timer);
       if (err instanceof PgStoreError) throw err;
       this.#lastError = err instanceof Error ? err.message || String((err as { code?: string }).code ?? err) : String(err);
