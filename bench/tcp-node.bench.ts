@@ -4,6 +4,7 @@
  * copying the same file from process to process. Also the peak RSS of `shoal get` for that file
  * against the raw copy's receiving process.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bench } from './lib/context.ts';
@@ -20,14 +21,32 @@ export interface GetRun {
   totalMs: number;
   peakRss: number;
   progress: { t: number; bytesDone: number }[];
+  /** CPU seconds (user + system) from the first progress line with bytes to done: the getter, and the seeder given. */
+  cpu: { getter: number; seeder: number | null };
 }
 
-/** Runs `shoal get` for `id` into `outDir` and measures it. */
-export async function shoalGet(id: string, size: number, dataDir: string, outDir: string, lanArgs: string[], timeoutMs: number): Promise<GetRun> {
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command (field 2, in parentheses): utime and stime are fields 14 and 15, in
+    // clock ticks of 1/100 s (USER_HZ on Linux).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Runs `shoal get` for `id` into `outDir` and measures it (`seederPid`: a seeder whose CPU time is measured alongside). */
+export async function shoalGet(id: string, size: number, dataDir: string, outDir: string, lanArgs: string[], timeoutMs: number, seederPid?: number): Promise<GetRun> {
   const get = new ShoalProcess(['get', id, '--data-dir', dataDir, '-o', outDir, ...lanArgs]);
   const rss = new RssSampler(get.pid, 50);
   try {
-    const done = await get.waitFor((e) => e.event === 'done' || e.event === 'error', timeoutMs, 'shoal get');
+    const started = await get.waitFor((e) => (e.event === 'progress' && Number(e.bytesDone) > 0) || e.event === 'done' || e.event === 'error', timeoutMs, 'shoal get');
+    const cpu0 = { getter: cpuSeconds(get.pid), seeder: seederPid ? cpuSeconds(seederPid) : NaN };
+    const done = started.event === 'progress' ? await get.waitFor((e) => e.event === 'done' || e.event === 'error', timeoutMs, 'shoal get') : started;
+    const cpu = { getter: cpuSeconds(get.pid) - cpu0.getter, seeder: seederPid ? cpuSeconds(seederPid) - cpu0.seeder : null };
     const mem = rss.stop();
     if (done.event === 'error') throw new Error(`shoal get failed: ${done.code} ${done.message}`);
     const progress = get.events.filter((e) => e.event === 'progress').map((e) => ({ t: e.t - get.startedAt, bytesDone: Number(e.bytesDone) }));
@@ -36,7 +55,7 @@ export async function shoalGet(id: string, size: number, dataDir: string, outDir
     const steadyBytes = first ? size - Number(first.bytesDone) : size;
     const steadyMs = first ? done.t - first.t : done.t - get.startedAt;
     await get.exited;
-    return { steadyBytes, steadyMs, totalMs: done.t - get.startedAt, peakRss: Math.max(mem.peakHwm, mem.peakRss), progress };
+    return { steadyBytes, steadyMs, totalMs: done.t - get.startedAt, peakRss: Math.max(mem.peakHwm, mem.peakRss), progress, cpu };
   } finally {
     rss.stop();
     await get.stop();
@@ -68,6 +87,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
     const rss: number[] = [];
     const refRss: number[] = [];
     const runs: unknown[] = [];
+    const cpu: { seeder: number; getter: number; rawSender: number; rawReceiver: number }[] = [];
     for (let rep = 0; rep < reps; rep++) {
       const refOut = join(tmp, 'raw-copy.bin');
       const r = await rawTcpCopy(path, refOut);
@@ -77,7 +97,7 @@ const bench: Bench = async ({ quick, tmp, log }) => {
       refRss.push(r.peakRss);
       const outDir = join(tmp, `get-${rep}`);
       await mkdir(outDir, { recursive: true });
-      const g = await shoalGet(id, size, join(tmp, `getter-${rep}`), outDir, lan, 20 * 60_000);
+      const g = await shoalGet(id, size, join(tmp, `getter-${rep}`), outDir, lan, 20 * 60_000, seeder.pid);
       const got = await sha256File(join(outDir, `tcp-${label.replace(' ', '')}.bin`));
       if (got !== want) throw new Error('shoal get wrote a file that differs from the original');
       await rm(outDir, { recursive: true, force: true });
@@ -85,12 +105,18 @@ const bench: Bench = async ({ quick, tmp, log }) => {
       shoal.push(mibPerSecond(g.steadyBytes, g.steadyMs));
       rss.push(g.peakRss);
       runs.push({ raw: r, shoal: g });
-      log(`#${rep + 1}: raw ${ref.at(-1)!.toFixed(0)} MiB/s, shoal get ${shoal.at(-1)!.toFixed(0)} MiB/s steady (${(g.totalMs / 1000).toFixed(1)} s from start), peak RSS ${(g.peakRss / MiB).toFixed(0)} MiB`);
+      const perGiB = (seconds: number | null, bytes: number) => (seconds === null ? NaN : seconds / (bytes / GiB));
+      cpu.push({ seeder: perGiB(g.cpu.seeder, g.steadyBytes), getter: perGiB(g.cpu.getter, g.steadyBytes), rawSender: perGiB(r.cpu.sender, r.bytes), rawReceiver: perGiB(r.cpu.receiver, r.bytes) });
+      const c = cpu.at(-1)!;
+      log(
+        `#${rep + 1}: raw ${ref.at(-1)!.toFixed(0)} MiB/s, shoal get ${shoal.at(-1)!.toFixed(0)} MiB/s steady (${(g.totalMs / 1000).toFixed(1)} s from start), peak RSS ${(g.peakRss / MiB).toFixed(0)} MiB; ` +
+          `CPU s per GiB: seeder ${c.seeder.toFixed(2)}, getter ${c.getter.toFixed(2)}, raw sender ${c.rawSender.toFixed(2)}, raw receiver ${c.rawReceiver.toFixed(2)}`
+      );
     }
     rows.push(
       throughputRow('tcp-node', rowName, median(shoal), median(ref), 'raw net socket copy, file to file, process to process', {
-        note: `median of ${reps}; shoal get timed from its first progress line with bytes to done (verified, written to disk); file checked by SHA-256`,
-        details: { size, shoal, ref, runs }
+        note: `median of ${reps}; shoal get timed from its first progress line with bytes to done (verified, written to disk); file checked by SHA-256; CPU s per GiB (user + system, same window) seeder ${median(cpu.map((c) => c.seeder)).toFixed(2)}, getter ${median(cpu.map((c) => c.getter)).toFixed(2)}, raw sender ${median(cpu.map((c) => c.rawSender)).toFixed(2)}, raw receiver ${median(cpu.map((c) => c.rawReceiver)).toFixed(2)}`,
+        details: { size, shoal, ref, cpu, runs }
       })
     );
     const peak = Math.max(...rss);
