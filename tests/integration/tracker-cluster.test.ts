@@ -1,36 +1,42 @@
 /**
  * Several tracker processes, one network: two real tracker processes (`tsx server/start.ts`)
  * sharing a real redis-server (REDIS_URL), clients on different processes finding, signalling
- * and replacing each other; then one process killed with SIGKILL.
+ * and replacing each other; then one process killed with SIGKILL. The network tests run twice:
+ * on Redis alone, and on Redis + PostgreSQL (DATABASE_URL: the index in a cluster of the test's own).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StatsPoint } from '../../src/lib/tracker/api.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { TrackerClient } from '../../src/lib/peer/tracker-client.ts';
 import { startShoalServer, type ShoalServer } from '../../server/shoal-server.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { startRedis, uniquePrefix, type TestRedis } from '../helpers/redis.ts';
 import { startTrackerProcess, type TrackerProcess } from '../helpers/tracker-process.ts';
 import { connectClient, makeManifest, nextEvent, peerIdOf, randomToken, request, type ClientSocket } from '../helpers/tracker.ts';
 
 let redis: TestRedis;
+let postgres: TestPostgres;
+/** Set by the Redis + PostgreSQL run of the network tests: every process of a cluster gets a fresh database. */
+let withPostgres = false;
 const sockets: ClientSocket[] = [];
 const processes: TrackerProcess[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
-});
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+}, 60_000);
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.disconnect();
   for (const p of processes.splice(0)) await p.stop();
 });
 afterAll(async () => {
-  await redis?.stop();
+  await Promise.all([redis?.stop(), postgres?.stop()]);
 });
 
 async function cluster(n: number, env: Record<string, string> = {}): Promise<TrackerProcess[]> {
   const prefix = uniquePrefix();
+  const database = withPostgres ? { DATABASE_URL: await postgres.createDatabase() } : {};
   const started = await Promise.all(
-    Array.from({ length: n }, () => startTrackerProcess({ env: { REDIS_URL: redis.url, SHOAL_REDIS_PREFIX: prefix, ...env } }))
+    Array.from({ length: n }, () => startTrackerProcess({ env: { REDIS_URL: redis.url, SHOAL_REDIS_PREFIX: prefix, ...database, ...env } }))
   );
   processes.push(...started);
   return started;
@@ -55,7 +61,17 @@ async function getJson(url: string): Promise<{ status: number; body: any }> {
   return { status: res.status, body: await res.json() };
 }
 
-describe('tracker: several processes on one Redis', () => {
+describe.each([
+  { setUp: 'one Redis', postgres: false },
+  { setUp: 'Redis + PostgreSQL', postgres: true }
+])('tracker: several processes on $setUp', ({ postgres: pg }) => {
+  beforeAll(() => {
+    withPostgres = pg;
+  });
+  afterAll(() => {
+    withPostgres = false;
+  });
+
   it('a peer on process 2 searches, finds, and signals a peer on process 1, and back', async () => {
     const [one, two] = await cluster(2);
     const { id, manifest } = await makeManifest('Cluster Report.pdf');
@@ -85,7 +101,7 @@ describe('tracker: several processes on one Redis', () => {
       const health = await getJson(`${p.url}/api/health`);
       expect(health).toEqual({
         status: 200,
-        body: { ok: true, store: 'redis', storeState: 'ok', presence: 'redis', presenceState: 'ok', adapter: 'redis', adapterState: 'ok', peers: 3, files: 1 }
+        body: { ok: true, store: pg ? 'postgres' : 'redis', storeState: 'ok', presence: 'redis', presenceState: 'ok', adapter: 'redis', adapterState: 'ok', peers: 3, files: 1 }
       });
       expect((await getJson(`${p.url}/api/files/${id}`)).body.file).toMatchObject({ seeders: 1, leechers: 0, name: 'Cluster Report.pdf' });
       expect((await getJson(`${p.url}/api/peers`)).body.total).toBe(3);
