@@ -112,6 +112,27 @@ describe('FsChunkStore', () => {
     await store.close();
   });
 
+  it('hashes every chunk it serves of a file whose mtime is not older than its hashing (racy)', async () => {
+    const bytes = randomBytes(3 * MiB);
+    const path = join(dir, 'racy.bin');
+    await writeFile(path, bytes);
+    // An mtime after the hashing began, as a write landing in the same clock tick would leave.
+    const soon = new Date(Date.now() + 60_000);
+    await utimes(path, soon, soon);
+    const hashed = await hashFile(path);
+    const stale: string[] = [];
+    const store = new FsChunkStore({ data, downloadDir: dir, onStale: (id) => stale.push(id) });
+    await store.addSeed(path, hashed, 'public');
+    expect(Buffer.from((await store.getChunk(hashed.id, 0))!).equals(bytes.subarray(0, MiB))).toBe(true);
+    const changed = Buffer.from(bytes);
+    changed[MiB + 5] ^= 1;
+    await writeFile(path, changed);
+    await utimes(path, soon, soon); // size and mtime as hashed: only the hash can tell
+    expect(await store.getChunk(hashed.id, 1)).toBeUndefined();
+    expect(stale).toEqual([hashed.id]);
+    await store.close();
+  });
+
   it('writes a download to a partial file and renames it once complete', async () => {
     const bytes = randomBytes(2 * MiB + 5);
     const { hashed } = await seedFile(bytes, 'origin.bin');
