@@ -115,10 +115,13 @@ export async function verifiedChunks(fh: FileHandle, manifest: Manifest, onProgr
   const have = new Bitfield(n);
   const length = (await fh.stat()).size;
   let done = 0;
-  await eachLimited(n, HASH_CONCURRENCY, async (i) => {
+  // One read buffer per lane, as in hashFile.
+  const buffers: Buffer[] = [];
+  await eachLimited(n, HASH_CONCURRENCY, async (i, lane) => {
     const { start, end } = chunkRange(manifest.size, manifest.chunkSize, i);
     if (end <= length) {
-      const h = await hashRange(fh, start, end);
+      buffers[lane] ??= Buffer.allocUnsafe(Math.min(READ_PIECE, Math.max(1, manifest.chunkSize)));
+      const h = await hashRange(fh, start, end, buffers[lane]);
       if (h === manifest.chunkHashes[i]) have.set(i);
     }
     done += end - start;
