@@ -23,6 +23,8 @@ export interface SwarmConfig {
   seed: string;
   /** Initial seeders super-seed (each chunk handed out once while its recipient stays). */
   superSeed: boolean;
+  /** Regular upload slots of every peer (undefined: the engine's default, UPLOAD_SLOTS). */
+  uploadSlots?: number;
 }
 
 export const USAGE = `usage: npm run swarm -- --peers N --files M --size S [--churn R] [options]
@@ -38,7 +40,8 @@ export const USAGE = `usage: npm run swarm -- --peers N --files M --size S [--ch
   --timeout T        give up after T seconds (default 600)
   --out DIR          where swarm.json and the SVG plots go (default bench/results/swarm)
   --seed TEXT        seed of the pseudo-random file contents (default "swarm")
-  --super-seed       initial seeders hand out each chunk once while its recipient stays`;
+  --super-seed       initial seeders hand out each chunk once while its recipient stays
+  --upload-slots K   regular upload slots of every peer, 0-64 (default: the engine's, 4)`;
 
 export class UsageError extends Error {
   readonly code = 'BAD_ARGUMENT';
@@ -76,6 +79,7 @@ export function parseSwarmArgs(argv: string[]): SwarmConfig | 'help' {
       out: { type: 'string' },
       seed: { type: 'string' },
       'super-seed': { type: 'boolean' },
+      'upload-slots': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   });
@@ -98,6 +102,7 @@ export function parseSwarmArgs(argv: string[]): SwarmConfig | 'help' {
     timeout: int('timeout', values.timeout, 600, 10, 24 * 3600),
     out: values.out ?? 'bench/results/swarm',
     seed,
-    superSeed: values['super-seed'] ?? false
+    superSeed: values['super-seed'] ?? false,
+    uploadSlots: values['upload-slots'] === undefined ? undefined : Math.floor(int('upload-slots', values['upload-slots'], 4, 0, 64))
   };
 }

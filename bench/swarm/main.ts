@@ -72,7 +72,7 @@ async function run(cfg: SwarmConfig): Promise<void> {
     const p: LivePeer = { rec, proc, ready: Promise.resolve(), final: null };
     p.ready = new Promise<void>((res, rej) => {
       proc.on('message', (m: any) => {
-        if (m.ev === 'booted') proc.send({ cmd: 'start', trackerUrl: tracker.url, role, files, uploadLimit: cfg.uploadLimit, superSeed: cfg.superSeed && role === 'seeder' });
+        if (m.ev === 'booted') proc.send({ cmd: 'start', trackerUrl: tracker.url, role, files, uploadLimit: cfg.uploadLimit, superSeed: cfg.superSeed && role === 'seeder', uploadSlots: cfg.uploadSlots });
         else if (m.ev === 'ready') {
           rec.peerId = m.peerId;
           rec.readyAt = now();

@@ -104,7 +104,7 @@ let ports: Record<string, number> = {};
 const reputationEvents: Record<string, number> = {};
 const warnings: Record<string, number> = {};
 
-async function start(msg: { trackerUrl: string; role: Role; files: FileSpec[]; uploadLimit: number; superSeed?: boolean }): Promise<void> {
+async function start(msg: { trackerUrl: string; role: Role; files: FileSpec[]; uploadLimit: number; superSeed?: boolean; uploadSlots?: number }): Promise<void> {
   const token = randomBytes(32).toString('base64url');
   const tracker = new TrackerClient({ url: msg.trackerUrl, token, kind: 'node' });
   const info = await tracker.ready();
@@ -125,7 +125,7 @@ async function start(msg: { trackerUrl: string; role: Role; files: FileSpec[]; u
     },
     close: () => tcp.close()
   };
-  engine = new PeerEngine({ peerId, store, directory: tracker, connector, sha256: nodeSha256, uploadLimit: msg.uploadLimit, reportIntervalMs: 2000, superSeed: msg.superSeed ?? false });
+  engine = new PeerEngine({ peerId, store, directory: tracker, connector, sha256: nodeSha256, uploadLimit: msg.uploadLimit, reportIntervalMs: 2000, superSeed: msg.superSeed ?? false, uploadSlots: msg.uploadSlots });
   tracker.on('connected', () => void engine.announceAll().catch(() => undefined));
   engine.on('reputation', (_rep, event) => (reputationEvents[event] = (reputationEvents[event] ?? 0) + 1));
   engine.on('warning', (peer, code, message, id) => {

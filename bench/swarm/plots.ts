@@ -136,7 +136,7 @@ export function summarize(r: SwarmRecord): string {
   }
   const meanScores = Object.entries(scores).map(([k, v]) => `${k} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)}`);
   const lines = [
-    `swarm: ${r.config.peers} peers (${r.config.seeders} seeders, ${r.config.liars} lying), ${r.config.files} files × ${(r.config.size / MiB).toFixed(1)} MiB, churn ${r.config.churn}/min, upload limit ${r.config.uploadLimit ? `${(r.config.uploadLimit / MiB).toFixed(1)} MiB/s` : 'none'}${r.config.superSeed ? ', super-seeding' : ''}`,
+    `swarm: ${r.config.peers} peers (${r.config.seeders} seeders, ${r.config.liars} lying), ${r.config.files} files × ${(r.config.size / MiB).toFixed(1)} MiB, churn ${r.config.churn}/min, upload limit ${r.config.uploadLimit ? `${(r.config.uploadLimit / MiB).toFixed(1)} MiB/s` : 'none'}${r.config.superSeed ? ', super-seeding' : ''}${r.config.uploadSlots !== undefined ? `, ${r.config.uploadSlots} upload slots + 1` : ''}`,
     `outcome: ${r.outcome} after ${(r.endedAt / 1000).toFixed(1)} s; ${r.peers.filter((p) => p.leftAt !== null).length} left, ${r.peers.filter((p) => p.newcomer).length} joined`,
     `downloads completed: ${times.length}; completion time p50 ${percentile(times, 50).toFixed(1)} s, p90 ${percentile(times, 90).toFixed(1)} s, max ${Math.max(0, ...times).toFixed(1)} s`,
     `fluid lower bound ${bound === null ? 'n/a (no upload limit)' : `${bound.toFixed(1)} s; p90 / bound ${(p90 / bound).toFixed(2)}`}`,
