@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { chunkCount } from '../core/chunks.ts';
 import { computeContentId, createManifest, type Sha256 } from '../core/manifest.ts';
 import { MAX_WHOHAS_PEERS } from './constants.ts';
+import { seededRandom } from '../core/prng.ts';
 import { MemoryIndexStore } from './memory-index-store.ts';
 import { Tracker } from './tracker.ts';
 
@@ -18,10 +19,10 @@ async function countsOf(tracker: Tracker, id: string) {
   return (await tracker.presence.swarmCounts([id])).get(id);
 }
 
-function setup(opts: { expiryMs?: number } = {}) {
+function setup(opts: { expiryMs?: number; random?: () => number } = {}) {
   const clock = { t: 1_000 };
   const store = new MemoryIndexStore();
-  const tracker = new Tracker({ store, sha256, now: () => clock.t }, { expiryMs: opts.expiryMs ?? 1000, heartbeatMs: 300 });
+  const tracker = new Tracker({ store, sha256, now: () => clock.t, random: opts.random }, { expiryMs: opts.expiryMs ?? 1000, heartbeatMs: 300 });
   return { clock, store, tracker };
 }
 
@@ -68,6 +69,25 @@ describe('Tracker', () => {
     expect(peers.slice(0, 5).every((p) => p.seeder)).toBe(true);
     expect(peers.slice(5).some((p) => p.seeder)).toBe(false);
     for (const p of peers) await expect(tracker.authorizeSignal('asker', p.peerId)).resolves.toBeUndefined();
+  });
+
+  it('whohas of a large swarm gives at most half its list to seeders while downloaders are left, at random', async () => {
+    const { tracker } = setup({ random: seededRandom(11) });
+    const f = await sample('big');
+    await tracker.connect('asker', 'browser');
+    for (let i = 0; i < 120; i++) {
+      const p = `q${i}`;
+      await tracker.connect(p, 'browser');
+      await tracker.announce(p, { files: [{ id: f.id, manifest: f.manifest, have: i < 60 ? 3 : 1 }] });
+    }
+    const first = await tracker.whohas('asker', f.id);
+    expect(first.peers).toHaveLength(MAX_WHOHAS_PEERS);
+    expect(first.peers.filter((p) => p.seeder)).toHaveLength(MAX_WHOHAS_PEERS / 2);
+    expect(first.peers.filter((p) => !p.seeder)).toHaveLength(MAX_WHOHAS_PEERS / 2);
+    // A subset drawn afresh: another asker's list is another.
+    await tracker.connect('asker2', 'browser');
+    const second = await tracker.whohas('asker2', f.id);
+    expect(second.peers.map((p) => p.peerId).sort()).not.toEqual(first.peers.map((p) => p.peerId).sort());
   });
 
   it('hello reports the options; signal checks run in order', async () => {

@@ -319,9 +319,12 @@ export class Tracker {
     const file = await this.#store.getFile(id);
     if (!file) throw new TrackerError('NOT_FOUND', 'No file with this id is in the index.');
     const members = await this.presence.members(id, peerId);
+    // A random subset of a large swarm: seeders first, but at most half the list while there are
+    // downloaders to fill the rest, so a newcomer also meets downloaders to trade with.
     const seeders = shuffle(members.filter((p) => p.seeder), this.#random);
     const leechers = shuffle(members.filter((p) => !p.seeder), this.#random);
-    const peers = [...seeders, ...leechers].slice(0, MAX_WHOHAS_PEERS);
+    const seedersShown = Math.max(Math.ceil(MAX_WHOHAS_PEERS / 2), MAX_WHOHAS_PEERS - leechers.length);
+    const peers = [...seeders.slice(0, seedersShown), ...leechers].slice(0, MAX_WHOHAS_PEERS);
     await this.presence.allowContacts(peerId, peers.map((p) => p.peerId));
     return { peers };
   }
