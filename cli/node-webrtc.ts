@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { SimplePeerFactory, SimplePeerLike } from '../src/lib/peer/webrtc-connector.ts';
+import type { SimplePeerFactory, SimplePeerLike, WrtcLike } from '../src/lib/peer/webrtc-connector.ts';
 
 /**
  * WebRTC for the Node peer: node-datachannel's W3C polyfill (libdatachannel) under simple-peer,
@@ -21,14 +21,14 @@ interface PolyfillModule {
   RTCIceCandidate: unknown;
 }
 
-let cached: { wrtc: unknown; cleanup: () => void } | null = null;
+let cached: { wrtc: WrtcLike; cleanup: () => void } | null = null;
 
 /**
  * The `wrtc` object simple-peer takes. simple-peer writes to `offer.sdp` (to munge it), which is
  * read-only on the polyfill's RTCSessionDescription, so createOffer/createAnswer return plain
  * `{ type, sdp }` objects instead (DESIGN.md, "Node side").
  */
-export function nodeWrtc(): { wrtc: unknown; cleanup: () => void } {
+export function nodeWrtc(): { wrtc: WrtcLike; cleanup: () => void } {
   if (cached) return cached;
   const polyfill = require('node-datachannel/polyfill') as PolyfillModule;
   const ndc = require('node-datachannel') as { cleanup(): void };
@@ -44,7 +44,8 @@ export function nodeWrtc(): { wrtc: unknown; cleanup: () => void } {
   }
   cached = {
     wrtc: {
-      RTCPeerConnection: PlainSdpPeerConnection,
+      // The polyfill's class is the W3C one; its declared type here lists only what this file overrides.
+      RTCPeerConnection: PlainSdpPeerConnection as unknown as WrtcLike['RTCPeerConnection'],
       RTCSessionDescription: polyfill.RTCSessionDescription,
       RTCIceCandidate: polyfill.RTCIceCandidate
     },

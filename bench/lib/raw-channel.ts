@@ -208,7 +208,8 @@ export async function rawNodeToBrowser(url: string, receiver: Page, path: string
       pieces.push(b);
     }
     await fh.close();
-    const channel = peer._channel!;
+    // The baseline drives simple-peer's own data channel directly, as the raw page does (its `_channel`).
+    const channel = (peer as typeof peer & { _channel: RTCDataChannel })._channel;
     channel.bufferedAmountLowThreshold = LOW_WATER_MARK;
     const drain = () =>
       new Promise<void>((resolve) => {

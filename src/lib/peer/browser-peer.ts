@@ -8,7 +8,7 @@ import type { HashWorkerMessage } from './hash-worker.ts';
 import { IdbChunkStore } from './idb-store.ts';
 import type { StoredFile, Visibility } from './ports.ts';
 import { TrackerClient } from './tracker-client.ts';
-import { WebRtcConnector, type SimplePeerFactory } from './webrtc-connector.ts';
+import { WebRtcConnector, type SimplePeerFactory, type WrtcLike } from './webrtc-connector.ts';
 
 export const webCryptoSha256: Sha256 = async (bytes) =>
   new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
@@ -54,6 +54,7 @@ export async function startBrowserPeer(origin: string): Promise<BrowserPeer> {
   const createPeer: SimplePeerFactory = (opts) => new SimplePeer(opts) as never;
   const connector = new WebRtcConnector({
     createPeer,
+    wrtc: { RTCPeerConnection, RTCSessionDescription, RTCIceCandidate } as WrtcLike,
     signaller: { signal: (to, data) => tracker.signal(to, data), onSignal: (fn) => tracker.on('signal', fn) },
     iceServers: () => tracker.info?.iceServers ?? [],
     // Read at each connection, like iceServers: the tracker's hello may ask for relay-only ICE.

@@ -3,7 +3,7 @@ import { MessageInbox } from './message-inbox.ts';
 import type { Connector, Wire } from './ports.ts';
 import type { RTCIceServerLike } from './tracker-client.ts';
 
-/** The parts of a simple-peer instance this adapter uses. */
+/** The parts of a simple-peer instance this adapter uses: its public API only. */
 export interface SimplePeerLike {
   signal(data: unknown): void;
   send(data: Uint8Array): void;
@@ -14,8 +14,8 @@ export interface SimplePeerLike {
   on(event: 'close', fn: () => void): void;
   on(event: 'error', fn: (err: Error & { code?: string }) => void): void;
   destroyed: boolean;
-  _channel?: RTCDataChannelLike | null;
-  _pc?: { sctp?: { maxMessageSize?: number } | null } | null;
+  /** The data channel's bufferedAmount (0 before it exists). */
+  readonly bufferSize: number;
 }
 
 interface RTCDataChannelLike {
@@ -25,12 +25,56 @@ interface RTCDataChannelLike {
   removeEventListener?(type: string, fn: () => void): void;
 }
 
+interface RTCPeerConnectionLike {
+  readonly sctp?: { maxMessageSize?: number } | null;
+  createDataChannel(label: string, init?: unknown): RTCDataChannelLike;
+  addEventListener(type: 'datachannel', fn: (event: { channel: RTCDataChannelLike }) => void): void;
+}
+
+/**
+ * The W3C WebRTC classes simple-peer runs on (its `wrtc` option): the browser's own, or Node's
+ * polyfill (cli/node-webrtc.ts). Passed in (STYLE.md §3), and wrapped per connection so that the
+ * wire holds its RTCPeerConnection and data channel without reaching into simple-peer.
+ */
+export interface WrtcLike {
+  RTCPeerConnection: new (config?: never) => RTCPeerConnectionLike;
+  RTCSessionDescription: unknown;
+  RTCIceCandidate: unknown;
+}
+
 export type SimplePeerFactory = (opts: {
   initiator: boolean;
   trickle: boolean;
   config: { iceServers: RTCIceServerLike[]; iceTransportPolicy?: 'all' | 'relay' };
-  wrtc?: unknown;
+  wrtc: WrtcLike;
 }) => SimplePeerLike;
+
+/** What one connection's RTCPeerConnection and data channel are, once simple-peer made them. */
+interface Tap {
+  pc: RTCPeerConnectionLike | null;
+  channel: RTCDataChannelLike | null;
+}
+
+/**
+ * `wrtc` with an RTCPeerConnection that records itself and its data channel in `tap`: the one
+ * simple-peer creates (initiator) or receives (`datachannel`, the other side). Standard API only.
+ */
+function tapped(wrtc: WrtcLike, tap: Tap): WrtcLike {
+  const Base = wrtc.RTCPeerConnection as new (config?: unknown) => RTCPeerConnectionLike;
+  class TappedPeerConnection extends Base {
+    constructor(config?: unknown) {
+      super(config);
+      tap.pc = this;
+      this.addEventListener('datachannel', (event) => (tap.channel = event.channel));
+    }
+    override createDataChannel(label: string, init?: unknown): RTCDataChannelLike {
+      const channel = super.createDataChannel(label, init);
+      tap.channel = channel;
+      return channel;
+    }
+  }
+  return { ...wrtc, RTCPeerConnection: TappedPeerConnection };
+}
 
 /** How signals reach other peers: the tracker relay. */
 export interface Signaller {
@@ -43,8 +87,8 @@ export interface WebRtcConnectorOptions {
   signaller: Signaller;
   iceServers: () => RTCIceServerLike[];
   iceTransportPolicy?: 'all' | 'relay';
-  /** For Node: the WebRTC implementation simple-peer should use. */
-  wrtc?: unknown;
+  /** The WebRTC implementation simple-peer should use: the browser's classes, or Node's polyfill. */
+  wrtc: WrtcLike;
 }
 
 interface Envelope {
@@ -74,7 +118,7 @@ export class WebRtcConnector implements Connector {
   connect(peerId: string, signal?: AbortSignal): Promise<Wire> {
     if (this.#closed) return Promise.reject(new Error('connector closed'));
     const cid = randomId();
-    const peer = this.#create(true, peerId, cid);
+    const { peer, tap } = this.#create(true, peerId, cid);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`no WebRTC connection to ${peerId.slice(0, 8)} within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
       const fail = (err: Error) => {
@@ -86,7 +130,7 @@ export class WebRtcConnector implements Connector {
       peer.on('error', (err) => fail(err));
       peer.on('connect', () => {
         clearTimeout(timer);
-        resolve(new DataChannelWire(peer, `webrtc:${peerId.slice(0, 8)}`));
+        resolve(new DataChannelWire(peer, tap, `webrtc:${peerId.slice(0, 8)}`));
       });
     });
   }
@@ -101,13 +145,14 @@ export class WebRtcConnector implements Connector {
     this.#peers.clear();
   }
 
-  #create(initiator: boolean, peerId: string, cid: string): SimplePeerLike {
+  #create(initiator: boolean, peerId: string, cid: string): { peer: SimplePeerLike; tap: Tap } {
     const key = `${peerId}/${cid}`;
+    const tap: Tap = { pc: null, channel: null };
     const peer = this.#opts.createPeer({
       initiator,
       trickle: true,
       config: { iceServers: this.#opts.iceServers(), iceTransportPolicy: this.#opts.iceTransportPolicy ?? 'all' },
-      wrtc: this.#opts.wrtc
+      wrtc: tapped(this.#opts.wrtc, tap)
     });
     this.#peers.set(key, peer);
     peer.on('signal', (s) => {
@@ -115,7 +160,7 @@ export class WebRtcConnector implements Connector {
     });
     peer.on('close', () => this.#peers.delete(key));
     peer.on('error', () => this.#peers.delete(key));
-    return peer;
+    return { peer, tap };
   }
 
   #onSignal(from: string, data: unknown): void {
@@ -125,12 +170,12 @@ export class WebRtcConnector implements Connector {
     if (!peer) {
       // Only an offer may open a new connection; stray candidates for a finished attempt are dropped.
       if ((data.s as { type?: string } | null)?.type !== 'offer') return;
-      peer = this.#create(false, from, data.cid);
-      const created = peer;
+      const { peer: created, tap } = this.#create(false, from, data.cid);
+      peer = created;
       const timer = setTimeout(() => created.destroy(), CONNECT_TIMEOUT_MS);
       created.on('connect', () => {
         clearTimeout(timer);
-        this.#incoming(from, new DataChannelWire(created, `webrtc:${from.slice(0, 8)}`));
+        this.#incoming(from, new DataChannelWire(created, tap, `webrtc:${from.slice(0, 8)}`));
       });
       created.on('error', () => clearTimeout(timer));
     }
@@ -147,15 +192,18 @@ class DataChannelWire implements Wire {
   readonly label: string;
   readonly maxMessageSize: number;
   readonly #peer: SimplePeerLike;
+  readonly #channel: RTCDataChannelLike | null;
   readonly #inbox = new MessageInbox();
   #onClose: (reason: string) => void = () => {};
   #closed = false;
 
-  constructor(peer: SimplePeerLike, label: string) {
+  constructor(peer: SimplePeerLike, tap: Tap, label: string) {
     this.#peer = peer;
     this.label = label;
-    this.maxMessageSize = peer._pc?.sctp?.maxMessageSize || 65536;
-    const channel = peer._channel;
+    // 65536 when the implementation does not say (RTCSctpTransport.maxMessageSize is newer than data channels).
+    this.maxMessageSize = tap.pc?.sctp?.maxMessageSize || 65536;
+    const channel = tap.channel;
+    this.#channel = channel;
     if (channel) channel.bufferedAmountLowThreshold = LOW_WATER_MARK;
     peer.on('data', (data) => {
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
@@ -171,11 +219,11 @@ class DataChannelWire implements Wire {
   }
 
   bufferedAmount(): number {
-    return this.#peer._channel?.bufferedAmount ?? 0;
+    return this.#peer.bufferSize;
   }
 
   drain(): Promise<void> {
-    const channel = this.#peer._channel;
+    const channel = this.#channel;
     if (this.#closed || !channel || channel.bufferedAmount <= HIGH_WATER_MARK) return Promise.resolve();
     return new Promise((resolve) => {
       // Some implementations never fire bufferedamountlow: poll as well.
