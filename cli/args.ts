@@ -1,10 +1,10 @@
-import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
-import { isLogLevel, type LogLevel } from '../src/lib/log.ts';
+import type { z } from 'zod';
+import type { LogLevel } from '../src/lib/log.ts';
 import type { ConfigFile } from './config.ts';
 import { DEFAULT_LAN_ADDRESS, DEFAULT_LAN_PORT, DEFAULT_MAX_PEERS, DEFAULT_TCP_PORT, DEFAULT_TRACKER_URL } from './constants.ts';
 import { CliError } from './errors.ts';
-import { parseSize } from './format.ts';
+import { checkFlag, FLAG_RULES } from './settings-schema.ts';
 
 /** The commands, in the order `shoal --help` lists them. */
 export const COMMANDS = {
@@ -127,12 +127,11 @@ export function parseArgv(argv: string[]): RawArgs {
   return { command, positionals: rest, flags };
 }
 
-export function parsePort(text: string, what: string, allowZero: boolean): number {
-  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(n) || n > 65535 || n < (allowZero ? 0 : 1)) {
-    throw new CliError('BAD_ARGUMENT', `${what} must be a port number (${allowZero ? 0 : 1}-65535): ${JSON.stringify(text)}`);
-  }
-  return n;
+/** A flag's value by its rule in cli/settings-schema.ts, or BAD_ARGUMENT with the refusal. */
+function flagValue<R extends (typeof FLAG_RULES)[keyof typeof FLAG_RULES]>(rule: R, flag: string, text: string): z.output<R['schema']> {
+  const r = checkFlag(rule, flag, text);
+  if (!r.ok) throw new CliError('BAD_ARGUMENT', r.message);
+  return r.value;
 }
 
 /** `--tracker a,b`: several processes of one network, in order; each a tracker URL. */
@@ -157,23 +156,6 @@ export function parseTrackerUrl(text: string): string {
   return url.origin;
 }
 
-function parseIPv4(text: string, what: string): string {
-  if (!isIPv4(text)) throw new CliError('BAD_ARGUMENT', `${what} must be an IPv4 address: ${JSON.stringify(text)}`);
-  return text;
-}
-
-function parseCount(text: string, what: string, min: number, max: number): number {
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError('BAD_ARGUMENT', `${what} must be a whole number from ${min} to ${max}: ${JSON.stringify(text)}`);
-  return n;
-}
-
-function parseRate(text: string): number | null {
-  const n = parseSize(text);
-  if (n === null) throw new CliError('BAD_ARGUMENT', `--upload-limit must be a rate like 500K or 2M: ${JSON.stringify(text)}`);
-  return n === 0 ? null : n;
-}
-
 /**
  * Settings from flags over the config file over defaults, each value validated. `config` is the
  * parsed config file (already validated for its shape), if any.
@@ -193,8 +175,7 @@ export function resolveSettings(raw: RawArgs, config: ConfigFile | null, configP
   else if (c.tracker !== undefined) [trackers, trackerExplicit] = [c.tracker === null ? [] : parseTrackerUrls(c.tracker), true];
   const tracker = trackers[0] ?? null;
 
-  const logText = str('log-level') ?? c.logLevel ?? 'warn';
-  if (!isLogLevel(logText)) throw new CliError('BAD_ARGUMENT', `--log-level must be debug, info, warn, error or silent: ${JSON.stringify(logText)}`);
+  const logLevel = str('log-level') !== undefined ? flagValue(FLAG_RULES.logLevel, '--log-level', str('log-level')!) : (c.logLevel ?? 'warn');
 
   const portText = str('port');
   const limitText = str('limit');
@@ -208,20 +189,20 @@ export function resolveSettings(raw: RawArgs, config: ConfigFile | null, configP
     trackers,
     trackerExplicit,
     lan: bool('no-lan') ? false : bool('lan') ? true : (c.lan ?? true),
-    lanAddress: parseIPv4(str('lan-address') ?? c.lanAddress ?? DEFAULT_LAN_ADDRESS, '--lan-address'),
-    lanPort: str('lan-port') !== undefined ? parsePort(str('lan-port')!, '--lan-port', false) : (c.lanPort ?? DEFAULT_LAN_PORT),
-    lanInterface: str('lan-interface') !== undefined ? parseIPv4(str('lan-interface')!, '--lan-interface') : c.lanInterface,
-    port: portText !== undefined ? parsePort(portText, '--port', true) : (c.port ?? DEFAULT_TCP_PORT),
+    lanAddress: str('lan-address') !== undefined ? flagValue(FLAG_RULES.ipv4, '--lan-address', str('lan-address')!) : (c.lanAddress ?? DEFAULT_LAN_ADDRESS),
+    lanPort: str('lan-port') !== undefined ? flagValue(FLAG_RULES.lanPort, '--lan-port', str('lan-port')!) : (c.lanPort ?? DEFAULT_LAN_PORT),
+    lanInterface: str('lan-interface') !== undefined ? flagValue(FLAG_RULES.ipv4, '--lan-interface', str('lan-interface')!) : c.lanInterface,
+    port: portText !== undefined ? flagValue(FLAG_RULES.port, '--port', portText) : (c.port ?? DEFAULT_TCP_PORT),
     portExplicit: portText !== undefined || c.port !== undefined,
-    maxPeers: str('max-peers') !== undefined ? parseCount(str('max-peers')!, '--max-peers', 1, 1000) : (c.maxPeers ?? DEFAULT_MAX_PEERS),
-    uploadLimit: str('upload-limit') !== undefined ? parseRate(str('upload-limit')!) : (c.uploadLimit ?? null),
-    logLevel: logText,
+    maxPeers: str('max-peers') !== undefined ? flagValue(FLAG_RULES.maxPeers, '--max-peers', str('max-peers')!) : (c.maxPeers ?? DEFAULT_MAX_PEERS),
+    uploadLimit: str('upload-limit') !== undefined ? flagValue(FLAG_RULES.uploadLimit, '--upload-limit', str('upload-limit')!) : (c.uploadLimit ?? null),
+    logLevel,
     json: bool('json') || (c.json ?? false),
     force: bool('force'),
     seed: bool('seed'),
     watch: bool('watch'),
     unlisted: bool('unlisted'),
-    limit: limitText !== undefined ? parseCount(limitText, '--limit', 1, 100) : 20,
+    limit: limitText !== undefined ? flagValue(FLAG_RULES.limit, '--limit', limitText) : 20,
     help: bool('help'),
     version: bool('version')
   };
