@@ -50,6 +50,8 @@ async function run(cfg: SwarmConfig): Promise<void> {
   const ports: Record<string, number> = {};
   let ids: string[] = [];
   let nextIndex = 0;
+  let crashed: string | null = null;
+  let stopping = false;
 
   const spawnPeer = (role: Role, newcomer: boolean): LivePeer => {
     const index = nextIndex++;
@@ -100,7 +102,12 @@ async function run(cfg: SwarmConfig): Promise<void> {
           rej(new Error(m.message));
         }
       });
-      proc.once('exit', () => rej(new Error(`peer ${index} exited`)));
+      proc.once('exit', (code, signal) => {
+        // A peer that was not sent away (churn) died: the run cannot complete, so end it now
+        // instead of waiting for --timeout.
+        if (rec.leftAt === null && !stopping) crashed ??= `peer ${index} (${role}) exited unexpectedly (${signal ?? `code ${code}`})`;
+        rej(new Error(`peer ${index} exited`));
+      });
     });
     p.ready.catch(() => undefined);
     p.final = new Promise<void>((r) => (resolveFinal = r));
@@ -156,6 +163,10 @@ async function run(cfg: SwarmConfig): Promise<void> {
         record.outcome = 'every peer present at the end has every file';
         break;
       }
+      if (crashed !== null) {
+        record.outcome = `stopped: ${crashed}`;
+        break;
+      }
       if (Date.now() > deadline) {
         record.outcome = `timed out after ${cfg.timeout} s with ${waiting.length} peers still downloading`;
         break;
@@ -164,6 +175,7 @@ async function run(cfg: SwarmConfig): Promise<void> {
     record.endedAt = now();
     log(`${record.outcome} (${(record.endedAt / 1000).toFixed(1)} s)`);
   } finally {
+    stopping = true;
     if (sampler) clearInterval(sampler);
     if (churner) clearInterval(churner);
     const alive = [...live.values()].filter((p) => p.proc.connected);
