@@ -114,6 +114,13 @@ export function summarize(r: SwarmRecord): string {
   const totalDown = r.peers.reduce((n, p) => n + (p.final?.bytesDown ?? p.last?.bytesDown ?? 0), 0);
   const bound = fluidBound(r.config);
   const p90 = percentile(times, 90);
+  // What the machine delivered: all bytes downloaded over the span from the first downloader's
+  // start to the last completion, against what the upload limits would allow (the fluid model's
+  // capacity). Far below it, the machine (CPU) is the bottleneck, not the swarm's algorithm.
+  const starts = r.peers.filter((p) => p.role === 'leecher' && p.readyAt !== null).map((p) => p.readyAt!);
+  const ends = r.peers.flatMap((p) => Object.values(p.completions).map((c) => c.at));
+  const span = starts.length > 0 && ends.length > 0 ? (Math.max(...ends) - Math.min(...starts)) / 1000 : 0;
+  const capacity = r.config.uploadLimit * (r.config.peers - r.config.liars);
   const sum = (key: 'warnings' | 'reputationEvents') => {
     const out: Record<string, number> = {};
     for (const p of r.peers) for (const [k, v] of Object.entries(p.final?.[key] ?? {})) out[k] = (out[k] ?? 0) + v;
@@ -139,6 +146,7 @@ export function summarize(r: SwarmRecord): string {
     `swarm: ${r.config.peers} peers (${r.config.seeders} seeders, ${r.config.liars} lying), ${r.config.files} files × ${(r.config.size / MiB).toFixed(1)} MiB, churn ${r.config.churn}/min, upload limit ${r.config.uploadLimit ? `${(r.config.uploadLimit / MiB).toFixed(1)} MiB/s` : 'none'}${r.config.superSeed ? ', super-seeding' : ''}${r.config.uploadSlots !== undefined ? `, ${r.config.uploadSlots} upload slots + 1` : ''}`,
     `outcome: ${r.outcome} after ${(r.endedAt / 1000).toFixed(1)} s; ${r.peers.filter((p) => p.leftAt !== null).length} left, ${r.peers.filter((p) => p.newcomer).length} joined`,
     `downloads completed: ${times.length}; completion time p50 ${percentile(times, 50).toFixed(1)} s, p90 ${percentile(times, 90).toFixed(1)} s, max ${Math.max(0, ...times).toFixed(1)} s`,
+    `aggregate download rate ${span > 0 ? (totalDown / MiB / span).toFixed(1) : '–'} MiB/s over ${span.toFixed(1)} s${capacity > 0 ? ` (the upload limits allow ${(capacity / MiB).toFixed(0)} MiB/s)` : ''}`,
     `fluid lower bound ${bound === null ? 'n/a (no upload limit)' : `${bound.toFixed(1)} s; p90 / bound ${(p90 / bound).toFixed(2)}`}`,
     `uploaded ${(total / MiB).toFixed(0)} MiB in all (downloaded ${(totalDown / MiB).toFixed(0)} MiB), ${total > 0 ? ((bySeeders / total) * 100).toFixed(0) : 0}% by the initial seeders, ${total > 0 ? (100 - Math.round((bySeeders / total) * 100)).toFixed(0) : 0}% by downloaders`,
     `corrupt chunks caught: ${warnings.CHUNK_HASH_MISMATCH ?? 0}; peers dropped: ${warnings.PEER_DROPPED ?? 0}; timeouts: ${warnings.TIMEOUT ?? 0}; failed connections: ${warnings.CONNECT_FAILED ?? 0}`,
