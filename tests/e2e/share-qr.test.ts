@@ -121,6 +121,8 @@ describe('share link: QR code, Copy, Share', () => {
     expect(box.x).toBeGreaterThanOrEqual(0);
     expect(box.x + box.width).toBeLessThanOrEqual(360);
     expect(box.width).toBeGreaterThanOrEqual(200); // large enough for a camera at arm's length
+    // Nothing on the page (link, buttons, QR code) makes it scroll sideways.
+    expect(await leecher.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     expect(await decodeQr(qr)).toBe(shared.link);
     await leecher.getByTestId('copy-link').click();
     await leecher.getByTestId('copy-link').filter({ hasText: 'Copied' }).waitFor();
