@@ -34,7 +34,7 @@ afterAll(async () => {
 
 async function cluster(n: number, env: Record<string, string> = {}): Promise<TrackerProcess[]> {
   const prefix = uniquePrefix();
-  const database = withPostgres ? { DATABASE_URL: await postgres.createDatabase() } : {};
+  const database: Record<string, string> = withPostgres ? { DATABASE_URL: await postgres.createDatabase() } : {};
   const started = await Promise.all(
     Array.from({ length: n }, () => startTrackerProcess({ env: { REDIS_URL: redis.url, SHOAL_REDIS_PREFIX: prefix, ...database, ...env } }))
   );
