@@ -49,6 +49,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   port: { type: 'string', value: '<port>', help: `TCP port for LAN transfers (0: any). Default: ${DEFAULT_TCP_PORT}, or any free port if taken.`, commands: PEER },
   'max-peers': { type: 'string', value: '<n>', help: `Connections open at once, at most. Default: ${DEFAULT_MAX_PEERS}.`, commands: PEER },
   'upload-limit': { type: 'string', value: '<rate>', help: 'Upload limit per second, e.g. 500K, 2M (0: none). Default: none.', commands: PEER },
+  'super-seed': { type: 'boolean', help: 'Super-seeding, for the first seeder of a file: each chunk goes to one peer only while it stays, and peers pass it on.', commands: PEER },
   output: { type: 'string', short: 'o', value: '<dir>', help: 'Where downloads are written (created if missing). Default: the current directory.', commands: ['get', 'shell'] },
   force: { type: 'boolean', help: 'Overwrite an existing file where a download would be written.', commands: ['get', 'shell'] },
   seed: { type: 'boolean', help: 'Keep seeding after the downloads complete.', commands: ['get'] },
@@ -81,6 +82,8 @@ export interface Settings {
   portExplicit: boolean;
   maxPeers: number;
   uploadLimit: number | null;
+  /** Hand out each chunk of a seeded file once while its recipient stays (PeerEngine.superSeed). */
+  superSeed: boolean;
   logLevel: LogLevel;
   json: boolean;
   force: boolean;
@@ -196,6 +199,7 @@ export function resolveSettings(raw: RawArgs, config: ConfigFile | null, configP
     portExplicit: portText !== undefined || c.port !== undefined,
     maxPeers: str('max-peers') !== undefined ? flagValue(FLAG_RULES.maxPeers, '--max-peers', str('max-peers')!) : (c.maxPeers ?? DEFAULT_MAX_PEERS),
     uploadLimit: str('upload-limit') !== undefined ? flagValue(FLAG_RULES.uploadLimit, '--upload-limit', str('upload-limit')!) : (c.uploadLimit ?? null),
+    superSeed: bool('super-seed'),
     logLevel,
     json: bool('json') || (c.json ?? false),
     force: bool('force'),

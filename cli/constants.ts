@@ -19,7 +19,7 @@ export const DEFAULT_TCP_PORT = 8472;
 export const DEFAULT_LAN_ADDRESS = '239.255.70.70';
 export const DEFAULT_LAN_PORT = 8471;
 
-/** Sessions open at once, over every transport: the engine asks at most 8 per download. */
+/** Sessions open at once, over every transport: a download connects to at most 30 (MAX_PEERS_PER_DOWNLOAD), and others dial us too. */
 export const DEFAULT_MAX_PEERS = 50;
 
 /** How often a peer announces itself on the LAN. Peers silent for 3 intervals are forgotten. */

@@ -44,6 +44,7 @@ export async function startPeer(ctx: Context, extra: Partial<NodePeerOptions> = 
     tcpPortFallback: !s.portExplicit && s.port === DEFAULT_TCP_PORT,
     maxPeers: s.maxPeers,
     uploadLimit: s.uploadLimit,
+    superSeed: s.superSeed,
     // The default tracker may simply not be running: wait for it briefly only.
     trackerWaitMs: s.trackerExplicit ? 10_000 : 2_000,
     log: ctx.log,

@@ -31,6 +31,8 @@ describe('arguments and config', () => {
     const d = resolveSettings(parseArgv(['get', 'x']), null, null);
     expect(d).toMatchObject({ tracker: 'http://localhost:8470', trackerExplicit: false, lan: true, lanAddress: '239.255.70.70', lanPort: 8471, port: 8472, maxPeers: 50, uploadLimit: null, logLevel: 'warn' });
     expect(resolveSettings(parseArgv(['get', 'x', '--no-tracker']), config, null)).toMatchObject({ tracker: null, trackers: [] });
+    expect(d.superSeed).toBe(false);
+    expect(resolveSettings(parseArgv(['seed', 'a', '--super-seed']), null, null).superSeed).toBe(true);
     // Several processes of one network: tried in turn, the first one names share links.
     expect(resolveSettings(parseArgv(['get', 'x', '--tracker', 'http://a:1, https://b/x,http://a:1']), config, null)).toMatchObject({
       tracker: 'http://a:1',

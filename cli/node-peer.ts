@@ -47,6 +47,8 @@ export interface NodePeerOptions {
   maxPeers: number;
   /** Upload limit in bytes per second, or null. */
   uploadLimit: number | null;
+  /** Super-seeding (PeerEngine's superSeed): each chunk of a seeded file handed out once while its recipient stays. */
+  superSeed?: boolean;
   /** Which records of the data directory to load and serve (default all). */
   include?: (record: FileRecord) => boolean;
   /** Use the data directory's identity (default), or a fresh one for this run only. */
@@ -224,7 +226,7 @@ export class NodePeer {
         limiter: opts.uploadLimit ? wireUploadLimiter(opts.uploadLimit) : null,
         counters
       });
-      engine = new PeerEngine({ peerId, store, directory, connector, sha256: nodeSha256 });
+      engine = new PeerEngine({ peerId, store, directory, connector, sha256: nodeSha256, superSeed: opts.superSeed ?? false });
       const eng = engine;
       eng.on('warning', (peer, code, message, id) => {
         if (code === 'SESSION_CLOSED' && /^WIRE_/.test(message)) counters.add('malformedWireMessages', `${peer} ${message}`);
