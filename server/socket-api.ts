@@ -9,7 +9,7 @@ import type { Logger } from '../src/lib/log.ts';
 import { ABUSE_THRESHOLD, ABUSE_WINDOW_MS, MAX_ERROR_MESSAGE, RATE_LIMITS } from '../src/lib/tracker/constants.ts';
 import { isTrackerErrorCode, TrackerError, type TrackerErrorCode } from '../src/lib/tracker/errors.ts';
 import { TokenBucket } from '../src/lib/core/token-bucket.ts';
-import { AbuseMeter } from '../src/lib/tracker/rate-limit.ts';
+import { AbuseMeter } from '../src/lib/tracker/abuse-meter.ts';
 import {
   announceSchema,
   authSchema,

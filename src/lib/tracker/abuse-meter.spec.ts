@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbuseMeter } from './rate-limit.ts';
+import { AbuseMeter } from './abuse-meter.ts';
 
 describe('AbuseMeter', () => {
   it('trips at the threshold within a window and starts over after it', () => {

@@ -1,6 +1,7 @@
 /**
- * The abuse meter, per connection. Pure: the time is passed in. (Its token buckets are the
- * project's one bucket, core/token-bucket.ts.)
+ * The abuse meter, one per connection (server/socket-api.ts): refused messages count as strikes.
+ * Pure: the time is passed in. The per-event rate limits themselves are the project's one token
+ * bucket, core/token-bucket.ts.
  */
 
 /** Counts strikes in a fixed window; `strike` says whether the threshold is now exceeded. */
