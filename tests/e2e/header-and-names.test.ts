@@ -3,36 +3,19 @@
  * the peers online in the tracker's network), and file names break at spaces on a phone, while
  * ids may break anywhere.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/chromium.ts';
-import { peerTabs, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { shareFile } from '../helpers/app.ts';
+import { browserWorld } from '../helpers/browser-world.ts';
 
-let app: TestApp;
-let browser: Browser;
-let tabs: PeerTabs;
-let dir: string;
+const world = browserWorld('names');
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shoal-names-'));
-  app = await startTestApp();
-  browser = await launchChromium();
-  tabs = peerTabs(browser, app.url);
-});
-
-afterAll(async () => {
-  await tabs?.close();
-  await browser?.close();
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 /** Peers the tracker itself lists, as a person would check on /api/health. */
 async function trackerPeers(): Promise<number> {
-  const body = (await (await fetch(`${app.url}/api/health`)).json()) as { peers: number };
+  const body = (await (await fetch(`${world.app.url}/api/health`)).json()) as { peers: number };
   return body.peers;
 }
 
@@ -59,25 +42,25 @@ async function wordsSplitAcrossLines(page: Page, testId: string, hasText: string
 
 describe('header and names', () => {
   it('the header counts this tab’s connections and the network’s peers, as the tracker does', async () => {
-    await tabs.newTab();
+    await world.tabs.newTab();
     expect(await trackerPeers()).toBe(1);
     // The second tab counts once it is online, so the first count it makes already sees both.
-    const a = await tabs.newTab();
+    const a = await world.tabs.newTab();
     expect(await trackerPeers()).toBe(2);
     // Two tabs online, no transfer between them: no connection, two peers in the network.
     await a.getByTestId('network-peer-count').filter({ hasText: '2 peers online' }).waitFor({ timeout: 20_000 });
     expect(await a.getByTestId('connection-count').textContent()).toBe('0 connections');
-    tabs.assertNoErrors();
+    world.tabs.assertNoErrors();
   });
 
   it('on a phone, a file name breaks at spaces, and only the id breaks inside a word', async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true });
+    const context = await world.browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true });
     try {
       const page = await context.newPage();
-      await page.goto(app.url);
+      await page.goto(world.app.url);
       await page.getByTestId('tracker-status').filter({ hasText: 'online' }).waitFor({ timeout: 20_000 });
       const name = 'Holiday photos 2026 from the coast and the mountains, all of them.zip';
-      const path = join(dir, name);
+      const path = join(world.dir, name);
       await writeFile(path, 'not really a zip');
       await shareFile(page, path, name);
       // The name is long enough to need more than one line at this width, so the check below means something.

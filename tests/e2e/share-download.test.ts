@@ -1,39 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/chromium.ts';
-import { peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { saveDownload, sha256Hex as sha, shareFile } from '../helpers/app.ts';
+import { browserWorld } from '../helpers/browser-world.ts';
 
 const SIZE = 9 * 1024 * 1024 + 12345; // over 8 MiB and not a whole number of chunks
 
-let app: TestApp;
-let browser: Browser;
-let tabs: PeerTabs;
-let dir: string;
+const world = browserWorld('files');
 let original: Buffer;
 let filePath: string;
 
-const newPeer = (): Promise<Page> => tabs.newTab();
+const newPeer = (): Promise<Page> => world.tabs.newTab();
 const saveFromDownloadPage = (page: Page) => saveDownload(page);
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shoal-e2e-files-'));
   original = randomBytes(SIZE);
-  filePath = join(dir, 'holiday photos.bin');
+  filePath = join(world.dir, 'holiday photos.bin');
   await writeFile(filePath, original);
-  app = await startTestApp();
-  browser = await launchChromium();
-  tabs = peerTabs(browser, app.url);
-});
-
-afterAll(async () => {
-  await tabs?.close();
-  await browser?.close();
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('browser tab to browser tab', () => {
@@ -44,9 +29,9 @@ describe('browser tab to browser tab', () => {
     seeder = await newPeer();
     shared = await shareFile(seeder, filePath, 'holiday photos.bin');
     expect(shared.id).toMatch(/^[0-9a-f]{64}$/);
-    expect(shared.link).toBe(`${app.url}/d/${shared.id}`);
+    expect(shared.link).toBe(`${world.app.url}/d/${shared.id}`);
     // The tracker knows the file and its seeder.
-    const res = await fetch(`${app.url}/api/files/${shared.id}`);
+    const res = await fetch(`${world.app.url}/api/files/${shared.id}`);
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.file.name).toBe('holiday photos.bin');
@@ -70,7 +55,7 @@ describe('browser tab to browser tab', () => {
     expect(sha(saved.bytes)).toBe(sha(original));
     // Every finished download seeds at once: the original seeder, the first leecher and this one.
     // (This leecher announces itself after completing, so wait for it rather than read once.)
-    const seeders = async () => (await (await fetch(`${app.url}/api/files/${shared.id}`)).json()).file.seeders;
+    const seeders = async () => (await (await fetch(`${world.app.url}/api/files/${shared.id}`)).json()).file.seeders;
     await expect.poll(seeders, { timeout: 20_000 }).toBe(3);
   });
 
@@ -79,9 +64,9 @@ describe('browser tab to browser tab', () => {
     await page.getByTestId('download-input').fill('not-an-id');
     await page.getByTestId('download-go').click();
     await expect(page.getByTestId('download-input-error').textContent()).resolves.toMatch(/64 hex/);
-    await page.goto(`${app.url}/d/${'ab'.repeat(32)}`);
+    await page.goto(`${world.app.url}/d/${'ab'.repeat(32)}`);
     await expect(page.getByTestId('download-error').filter({ hasText: 'No file with this id' }).textContent()).resolves.toBeTruthy();
-    await page.goto(`${app.url}/d/xyz`);
+    await page.goto(`${world.app.url}/d/xyz`);
     await expect(page.getByTestId('download-error').textContent()).resolves.toMatch(/Not a content id/);
   });
 
@@ -90,7 +75,7 @@ describe('browser tab to browser tab', () => {
     // leecher has caught and dropped it, and only then does the honest seeder join. (With both
     // online from the start, the honest one could serve every chunk before the liar was asked.)
     const small = randomBytes(5 * 1024 * 1024 + 7); // 6 chunks of 1 MiB
-    const smallPath = join(dir, 'report.pdf');
+    const smallPath = join(world.dir, 'report.pdf');
     await writeFile(smallPath, small);
     const liar = await newPeer();
     const { id } = await shareFile(liar, smallPath, 'report.pdf');
@@ -125,7 +110,7 @@ describe('browser tab to browser tab', () => {
     });
     expect(corrupted).toBe(6);
     const leecher = await newPeer();
-    await leecher.goto(`${app.url}/d/${id}`);
+    await leecher.goto(`${world.app.url}/d/${id}`);
     // Only the liar has the file: the leecher must ask it, detect the bad chunks and drop it.
     const problems = leecher.getByTestId('peer-problems');
     await problems.filter({ hasText: 'PEER_DROPPED' }).waitFor({ timeout: 60_000 });
@@ -139,6 +124,6 @@ describe('browser tab to browser tab', () => {
   });
 
   it('logged no page errors', () => {
-    tabs.assertNoErrors();
+    world.tabs.assertNoErrors();
   });
 });

@@ -1,50 +1,36 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, launchChromium, type PageErrorCollector } from '../helpers/chromium.ts';
-import { openPeer, peerTabs, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
+import type { Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { collectPageErrors, type PageErrorCollector } from '../helpers/chromium.ts';
+import { openPeer, shareFile } from '../helpers/app.ts';
 import { QR_QUIET_ZONE_MODULES } from '../../src/lib/ui/constants.ts';
+import { browserWorld } from '../helpers/browser-world.ts';
 
 // The share-link area on the home page and the download page: a QR code a phone camera reads
 // (decoded here from a screenshot of what the page draws), Copy, and the Web Share button where
 // the browser has navigator.share.
 
-let app: TestApp;
-let browser: Browser;
-let tabs: PeerTabs;
-let dir: string;
+const world = browserWorld('qr');
 let filePath: string;
 const collectors: PageErrorCollector[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shoal-e2e-qr-'));
-  filePath = join(dir, 'menu card.txt');
+  filePath = join(world.dir, 'menu card.txt');
   await writeFile(filePath, randomBytes(70_000));
-  app = await startTestApp();
-  browser = await launchChromium();
-  tabs = peerTabs(browser, app.url);
-});
-
-afterAll(async () => {
-  await tabs?.close();
-  await browser?.close();
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** A tab whose context first runs `init` in every page (to take navigator.share away or stub it). */
 async function tabWith(init: string, grantClipboard = false): Promise<Page> {
-  const context = await tabs.newContext();
-  if (grantClipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
+  const context = await world.tabs.newContext();
+  if (grantClipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: world.app.url });
   await context.addInitScript(init);
   const page = await context.newPage();
   collectors.push(collectPageErrors(page, { ignore: [/favicon/] }));
-  await openPeer(page, app.url);
+  await openPeer(page, world.app.url);
   return page;
 }
 
@@ -143,7 +129,7 @@ describe('share link: QR code, Copy, Share', () => {
   });
 
   it('logged no page errors', () => {
-    tabs.assertNoErrors();
+    world.tabs.assertNoErrors();
     for (const c of collectors) c.assertNone();
   });
 });

@@ -1,31 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/chromium.ts';
-import { openPeer, peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
+import { describe, expect, it } from 'vitest';
+import { openPeer, saveDownload, sha256Hex as sha, shareFile } from '../helpers/app.ts';
+import { browserWorld } from '../helpers/browser-world.ts';
 
-let app: TestApp;
-let browser: Browser;
-let tabs: PeerTabs;
-let dir: string;
-const context = () => tabs.newContext();
+const world = browserWorld('storage');
+const context = () => world.tabs.newContext();
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shoal-storage-'));
-  app = await startTestApp();
-  browser = await launchChromium();
-  tabs = peerTabs(browser, app.url);
-});
-
-afterAll(async () => {
-  await tabs?.close();
-  await browser?.close();
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 describe('storage failures in the browser', () => {
   it('says plainly when the browser refuses IndexedDB, and the page keeps working', async () => {
@@ -38,7 +20,7 @@ describe('storage failures in the browser', () => {
     const page = await c.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(app.url);
+    await page.goto(world.app.url);
     await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/refused storage \(IndexedDB\)/);
     // The download box still validates input: the page did not crash.
     await page.getByTestId('download-input').fill('zz');
@@ -49,10 +31,10 @@ describe('storage failures in the browser', () => {
 
   it('stops a download with a clear message when storage is full, keeps what was stored, and resumes', async () => {
     const bytes = randomBytes(8 * 1024 * 1024);
-    const path = join(dir, 'big.bin');
+    const path = join(world.dir, 'big.bin');
     await writeFile(path, bytes);
     const seeder = await (await context()).newPage();
-    await openPeer(seeder, app.url);
+    await openPeer(seeder, world.app.url);
     const { id } = await shareFile(seeder, path, 'big.bin');
 
     // In the downloader, chunk writes fail with QuotaExceededError after three, while a flag is set.
@@ -68,10 +50,10 @@ describe('storage failures in the browser', () => {
       };
     });
     const page = await c.newPage();
-    await page.goto(app.url);
+    await page.goto(world.app.url);
     await page.evaluate(() => localStorage.setItem('test.quota', 'full'));
-    await openPeer(page, app.url);
-    await page.goto(`${app.url}/d/${id}`);
+    await openPeer(page, world.app.url);
+    await page.goto(`${world.app.url}/d/${id}`);
     await page.getByTestId('download-reason').filter({ hasText: 'Storage is full' }).waitFor({ timeout: 60_000 });
     await expect(page.getByTestId('download-state').textContent()).resolves.toBe('failed');
     // Writes that were in flight when the quota error came still land and are counted: all three
@@ -90,10 +72,10 @@ describe('storage failures in the browser', () => {
 
   it('frees the chunks of a share that stopped half-way when the tab opens again, and keeps the others', async () => {
     const bytes = randomBytes(2 * 1024 * 1024 + 5);
-    const path = join(dir, 'kept.bin');
+    const path = join(world.dir, 'kept.bin');
     await writeFile(path, bytes);
     const page = await (await context()).newPage();
-    await openPeer(page, app.url);
+    await openPeer(page, world.app.url);
     await shareFile(page, path, 'kept.bin');
     /** The keys of the chunk store, read straight from IndexedDB. */
     const chunkKeys = () =>

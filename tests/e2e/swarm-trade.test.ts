@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/chromium.ts';
-import { peerTabs, saveDownload, sha256Hex as sha, shareFile, startTestApp, type PeerTabs, type TestApp } from '../helpers/app.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { saveDownload, sha256Hex as sha, shareFile } from '../helpers/app.ts';
+import { browserWorld } from '../helpers/browser-world.ts';
 
-let app: TestApp;
-let browser: Browser;
-let tabs: PeerTabs;
-let dir: string;
+const world = browserWorld('swarm-trade');
 
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
@@ -30,32 +26,19 @@ async function totals(page: Page): Promise<{ up: number; down: number }> {
   return { up: bytesOf(up!), down: bytesOf(down!) };
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shoal-swarm-trade-'));
-  app = await startTestApp();
-  browser = await launchChromium();
-  tabs = peerTabs(browser, app.url);
-});
-
-afterAll(async () => {
-  await tabs?.close();
-  await browser?.close();
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 describe('a flash crowd of browser tabs', () => {
   it('five downloading tabs get most of their bytes from each other, not from the upload-limited seeder', async () => {
     const size = 8 * 1024 * 1024;
     const bytes = randomBytes(size);
-    const path = join(dir, 'crowd.bin');
+    const path = join(world.dir, 'crowd.bin');
     await writeFile(path, bytes);
 
     // The seeder: upload-limited, and super-seeding, so it hands each chunk to one downloader
     // only (while that one stays connected and for up to 2 min). By construction it uploads one
     // copy, 8 MiB, of the 40 MiB the five downloaders receive: every other copy must move
     // between downloaders, however fast or slow any connection is.
-    const seeder = await tabs.newTab();
+    const seeder = await world.tabs.newTab();
     await seeder.getByRole('link', { name: 'This peer' }).click();
     await seeder.getByTestId('upload-limit').fill('1024');
     await seeder.getByTestId('upload-limit-set').click();
@@ -65,7 +48,7 @@ describe('a flash crowd of browser tabs', () => {
     const { link } = await shareFile(seeder, path, 'crowd.bin');
 
     // Five tabs, opened together on the link.
-    const crowd = await Promise.all(Array.from({ length: 5 }, () => tabs.newTab()));
+    const crowd = await Promise.all(Array.from({ length: 5 }, () => world.tabs.newTab()));
     await Promise.all(crowd.map((t) => t.goto(link)));
     const saved = await Promise.all(crowd.map((t) => saveDownload(t, 150_000)));
     for (const s of saved) expect(sha(s.bytes)).toBe(sha(bytes));
@@ -84,6 +67,6 @@ describe('a flash crowd of browser tabs', () => {
   }, 240_000);
 
   it('logged no page errors', () => {
-    tabs.assertNoErrors();
+    world.tabs.assertNoErrors();
   });
 });
