@@ -15,6 +15,7 @@ import { RedisPresence } from '../src/lib/server/tracker/redis-presence.ts';
 import { RedisIndexStore } from '../src/lib/server/tracker/redis-store.ts';
 import type { StatsPoint } from '../src/lib/tracker/api.ts';
 import { COUNTER_KEYS, type NetworkCounters } from '../src/lib/tracker/stats.ts';
+import { redactUrl } from '../src/lib/server/redact-url.ts';
 
 /** How often a process refreshes its entry in the list of live trackers, and when the others drop it. */
 const ADVERTISE_MS = 2_000;
@@ -71,20 +72,9 @@ export interface RedisShared {
   close(): Promise<void>;
 }
 
-/** The URL without its password, for logs and errors. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 export function openRedisShared(opts: RedisOptions, log: Logger): RedisShared {
   const prefix = opts.prefix ?? 'shoal:';
-  const where = redactRedisUrl(opts.url);
+  const where = redactUrl(opts.url);
   // While Redis is away, requests fail at once (no offline queue: the peer gets an INTERNAL ack
   // and /api/health says 503) instead of piling up; the connection keeps retrying with backoff.
   const options = { connectionName: 'shoal-tracker', retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n) };

@@ -10,7 +10,8 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/lib/log.ts';
 import { EnvError, readServerEnv } from './env.ts';
-import { PgStoreError, redactDatabaseUrl } from '../src/lib/server/tracker/pg-store.ts';
+import { PgStoreError } from '../src/lib/server/tracker/pg-store.ts';
+import { redactUrl } from '../src/lib/server/redact-url.ts';
 import { RedisUnreachableError } from './redis-shared.ts';
 import { startShoalServer } from './shoal-server.ts';
 import { openSiteBuild, SiteBuildError, siteBuildPaths, type OpenSiteBuild } from './site-build.ts';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     turn: env.turn ? env.turn.urls.join(',') : 'none',
     iceTransportPolicy: env.iceTransportPolicy,
     network: env.redis ? `shared through redis (prefix ${env.redis.prefix})` : 'this process only',
-    index: env.database ? `postgresql ${redactDatabaseUrl(env.database.url)}` : env.redis ? 'redis' : 'sqlite'
+    index: env.database ? `postgresql ${redactUrl(env.database.url)}` : env.redis ? 'redis' : 'sqlite'
   });
 
   let stopping = false;

@@ -30,7 +30,8 @@ import { attachDashboardFeed } from './dashboard-feed.ts';
 import { createRestHandler, type RestHandler } from './rest-api.ts';
 import { attachSocketApi } from './socket-api.ts';
 import { createTurnCredentials, type TurnCredentialOptions } from './turn-credentials.ts';
-import { openRedisShared, redactRedisUrl, type RedisOptions, type RedisShared } from './redis-shared.ts';
+import { openRedisShared, type RedisOptions, type RedisShared } from './redis-shared.ts';
+import { redactUrl } from '../src/lib/server/redact-url.ts';
 
 export interface TrackerHostOptions {
   /** Directory of `tracker.sqlite`; created if missing. */
@@ -301,7 +302,7 @@ export function createTrackerHost(httpServer: HttpServer, opts: TrackerHostOptio
     ]);
     if (!shared) return;
     shared.advertise(opts.publicUrl);
-    log.info('sharing the network through redis', { redis: redactRedisUrl(opts.redis!.url), prefix: shared.prefix });
+    log.info('sharing the network through redis', { redis: redactUrl(opts.redis!.url), prefix: shared.prefix });
   };
   return { tracker, io, rest, ready, close };
 }

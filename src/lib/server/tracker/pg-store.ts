@@ -20,6 +20,7 @@ import type { StatsPoint } from '../../tracker/api.ts';
 import type { AnnounceRecord, IndexStore, PurgeOptions, SearchRow, StoreQuery, IndexedFile } from '../../tracker/index-store.ts';
 import { INDEX_PURGE_BATCH } from '../../tracker/constants.ts';
 import type { Visibility } from '../../tracker/schemas.ts';
+import { redactUrl } from '../redact-url.ts';
 
 /** Words shorter than this (in characters) cannot use the trigram index; they are matched with strpos. */
 const TRIGRAM = 3;
@@ -100,17 +101,6 @@ export interface PgStoreOptions {
   connectTimeoutMs?: number;
   /** Connections in the pool (default POOL_SIZE). */
   poolSize?: number;
-}
-
-/** The URL without its password, for logs and errors. */
-export function redactDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }
 
 const POINT_COLUMNS =
@@ -217,7 +207,7 @@ export class PgIndexStore implements IndexStore {
 
   /** Opens no connection yet: ready() connects and migrates, and every call waits for it. */
   constructor(opts: PgStoreOptions) {
-    this.where = redactDatabaseUrl(opts.url);
+    this.where = redactUrl(opts.url);
     this.#connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.#pool = new pg.Pool({
       connectionString: opts.url,
