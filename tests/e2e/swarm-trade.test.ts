@@ -53,12 +53,27 @@ describe('a flash crowd of browser tabs', () => {
     const saved = await Promise.all(crowd.map((t) => saveDownload(t, 150_000)));
     for (const s of saved) expect(sha(s.bytes)).toBe(sha(bytes));
 
-    const seederUp = (await totals(seeder)).up;
-    const mine = await Promise.all(crowd.map(totals));
-    const down = mine.reduce((n, t) => n + t.down, 0);
-    const upByCrowd = mine.reduce((n, t) => n + t.up, 0);
-    // Every downloader received at least the file (more if an endgame copy also arrived).
-    for (const t of mine) expect(t.down).toBeGreaterThanOrEqual(size * 0.99);
+    // The pages refresh their counters once a second, so a counter read right after the last
+    // chunk can still miss it. Wait until every counter has caught up with the finished
+    // transfers: each downloader counts at least the whole file (more if an endgame copy also
+    // arrived), and every byte received is counted as sent by the seeder or a downloader (the
+    // counters show three significant digits, hence 1%). Then judge where the bytes came from.
+    const read = async () => {
+      const seederUp = (await totals(seeder)).up;
+      const mine = await Promise.all(crowd.map(totals));
+      return { seederUp, mine, down: mine.reduce((n, t) => n + t.down, 0), upByCrowd: mine.reduce((n, t) => n + t.up, 0) };
+    };
+    let counted = await read();
+    await expect
+      .poll(
+        async () => {
+          counted = await read();
+          return counted.mine.every((t) => t.down >= size * 0.99) && counted.seederUp + counted.upByCrowd >= counted.down * 0.99;
+        },
+        { timeout: 20_000 }
+      )
+      .toBe(true);
+    const { seederUp, down, upByCrowd } = counted;
     // What the downloaders received did not come from the seeder: at least half of it, by the
     // seeder's own counter and by the downloaders' own upload counters.
     expect(seederUp).toBeLessThanOrEqual(down / 2);

@@ -74,9 +74,9 @@ describe('swarm downloads in the browser', () => {
     await limitUpload(a, 2048);
     await limitUpload(b, 2048);
     expect(sha(await save(c))).toBe(sha(f.bytes));
-    const [upA, upB] = [await uploaded(a, 'both.bin'), await uploaded(b, 'both.bin')];
-    expect(upA).not.toBe('0 B');
-    expect(upB).not.toBe('0 B');
+    // The pages refresh their counters once a second: wait for each seeder's to show its upload.
+    await expect.poll(() => uploaded(a, 'both.bin'), { timeout: 10_000 }).not.toBe('0 B');
+    await expect.poll(() => uploaded(b, 'both.bin'), { timeout: 10_000 }).not.toBe('0 B');
     // The downloader's reputation book now holds both seeders, with good scores.
     await c.getByRole('link', { name: 'This peer' }).click();
     await c.getByTestId('reputation-row').nth(1).waitFor({ timeout: 10_000 });
