@@ -7,6 +7,7 @@ import { MemoryNetwork } from './memory-network.ts';
 import { PEER_REFRESH_MS } from './constants.ts';
 import type { Download } from './download.ts';
 import { shareBytes } from './share-bytes.ts';
+import { finished, readAll } from './test-kit.ts';
 
 const sha256: Sha256 = async (b) => new Uint8Array(createHash('sha256').update(b).digest());
 const CHUNK = 16 * 1024;
@@ -29,21 +30,6 @@ async function seed(net: MemoryNetwork, peerId: string, bytes: Uint8Array, store
   const file = await shareBytes(store, { name: 'data.bin', bytes, chunkSize: CHUNK }, sha256);
   await p.engine.start();
   return { ...p, id: file.id };
-}
-
-function finished(d: Download): Promise<void> {
-  if (d.done) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    d.on('done', () => resolve());
-    d.on('failed', (r) => reject(new Error(r)));
-  });
-}
-
-async function readAll(store: MemoryChunkStore, id: string): Promise<Buffer> {
-  const f = (await store.getFile(id))!;
-  const parts: Uint8Array[] = [];
-  for (let i = 0; i < f.have.size; i++) parts.push((await store.getChunk(id, i))!);
-  return Buffer.concat(parts);
 }
 
 describe('PeerEngine over an in-memory network', () => {

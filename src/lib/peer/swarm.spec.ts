@@ -9,6 +9,7 @@ import { MemoryNetwork } from './memory-network.ts';
 import { MemoryChunkStore } from './memory-store.ts';
 import type { Wire } from './ports.ts';
 import { shareBytes } from './share-bytes.ts';
+import { finished, readAll } from './test-kit.ts';
 
 const sha256: Sha256 = async (b) => new Uint8Array(createHash('sha256').update(b).digest());
 const CHUNK = 16 * 1024;
@@ -23,21 +24,6 @@ function engine(net: MemoryNetwork, peerId: string, store: MemoryChunkStore, opt
   const e = new PeerEngine({ peerId, store, directory: net.directory(peerId), connector: net.connector(peerId), sha256, random: seededRandom(peerId.length), ...opts });
   engines.push(e);
   return e;
-}
-
-function finished(d: Download): Promise<void> {
-  if (d.done) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    d.on('done', () => resolve());
-    d.on('failed', (r) => reject(new Error(r)));
-  });
-}
-
-async function readAll(store: MemoryChunkStore, id: string): Promise<Buffer> {
-  const f = (await store.getFile(id))!;
-  const parts: Uint8Array[] = [];
-  for (let i = 0; i < f.have.size; i++) parts.push((await store.getChunk(id, i))!);
-  return Buffer.concat(parts);
 }
 
 /** A store holding only the given chunks of a file (a peer part-way through its download). */
